@@ -1,0 +1,41 @@
+/*
+ * cache.h: a per-process, thread-safe cache of documents fetched by URL
+ * (discovery and JWKS). Bodies live in a sub-pool per entry; readers get a
+ * copy in their own pool, so a refresh never frees memory a reader holds.
+ * A fetch happens under the entry lock (no stampede toward the OP).
+ */
+#ifndef ITSME_CACHE_H
+#define ITSME_CACHE_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include "core/err.h"
+#include "core/http_client.h"
+
+typedef struct itsme_cache itsme_cache_t;
+
+/* The cache lives as long as p (a process-lifetime pool). */
+apr_status_t itsme_cache_create(apr_pool_t *p, itsme_cache_t **out);
+
+typedef struct {
+    apr_interval_time_t max_age;      /* reuse a body younger than this */
+    apr_interval_time_t min_interval; /* never fetch a URL more often than this */
+    int force;                        /* refetch now unless fetched < min_interval ago */
+} itsme_cache_policy_t;
+
+/* Returns (a copy in p of) the body for url. Only a 200 answer is cached;
+ * another status is an ITSME_E_OP error. *fetched tells whether this call
+ * went to the network (may be NULL). */
+apr_status_t itsme_cache_fetch(itsme_cache_t *c, apr_pool_t *p, const itsme_http_opts_t *o,
+                               const char *url, const itsme_cache_policy_t *pol,
+                               apr_time_t now, const char **body, apr_size_t *len,
+                               int *fetched, itsme_err_t **err);
+
+/* Drops url's entry (e.g. after its content failed validation). */
+void itsme_cache_invalidate(itsme_cache_t *c, const char *url);
+
+/* Test seam: pre-loads a body for url as if fetched at `when`. */
+apr_status_t itsme_cache_put(itsme_cache_t *c, const char *url, const char *body,
+                             apr_size_t len, apr_time_t when);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * claims.h: one canonical naming for claims, whatever route they came by
+ * (itsme V2 claim URIs, broker names such as Signicat's, legacy "itsme.*"
+ * attributes), and the request side: which scopes / claims parameter to send
+ * for a list of wanted canonical claims under each provider profile.
+ */
+#ifndef ITSME_CLAIMS_H
+#define ITSME_CLAIMS_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+
+typedef enum {
+    ITSME_PROFILE_ITSME = 0, /* itsme V2 directly (itsme, itsme-e2e) */
+    ITSME_PROFILE_BROKER,    /* Signicat-style broker */
+    ITSME_PROFILE_GENERIC    /* plain OIDC */
+} itsme_profile_e;
+
+/* Canonical names, NULL-terminated (design.md §2). */
+extern const char *const itsme_canonical_claims[];
+int itsme_claim_is_canonical(const char *name);
+
+/*
+ * Merges the ID-token claims and the userinfo claims (userinfo wins for the
+ * same canonical name; either may be NULL) into `out` as canonical name ->
+ * text. Protocol claims (iss, aud, exp, iat, nbf, nonce, at_hash, c_hash,
+ * auth_time, acr, amr, azp, sid, jti) are not copied. Nested objects are
+ * flattened with '_' (address.postal_code -> address_postal_code). Arrays of
+ * scalars are joined with ','. Unknown claims are kept under a sanitised
+ * lower-case name ([a-z0-9_], others -> '_'), at most 64 chars, unless they
+ * would shadow a canonical name. nin and eid_number failing their check digits
+ * are dropped and logged (masked). `now` decides the 2000+ NIN rule.
+ * Values longer than 4096 bytes are dropped.
+ */
+apr_status_t itsme_claims_canonicalize(apr_pool_t *p, const itsme_json_t *id_token_claims,
+                                       const itsme_json_t *userinfo_claims, apr_time_t now,
+                                       const itsme_logger_t *log, apr_table_t *out,
+                                       itsme_err_t **err);
+
+/* Belgian national number: 11 digits, mod 97 check with the 2000+ rule
+ * (only when 2000+YY <= current year). Separators " .-" are ignored. */
+int itsme_nin_valid(const char *nin, int current_year);
+/* Belgian eID card number: 12 digits, (first 10) mod 97, 0 -> 97. Separators
+ * " .-" ignored. */
+int itsme_eid_number_valid(const char *s);
+
+/* Whole years between birthdate (YYYY-MM-DD) and `now` (UTC date); a person
+ * born on 29 Feb has a birthday on 1 Mar in non-leap years. -1 on bad input. */
+int itsme_age_years(const char *birthdate, apr_time_t now);
+
+/*
+ * The request side: given wanted canonical claims (const char*), the profile,
+ * extra raw scopes (space separated, may be NULL) and an itsme service code
+ * (may be NULL), produces the scope string (always starting with "openid",
+ * no duplicates) and, when the profile needs one, a "claims" request
+ * parameter (JSON text) or NULL.
+ *  - broker:  Signicat scopes (name, profile, date-of-birth, nin, address,
+ *             email, phone, nationality, place-of-birth, country-of-birth,
+ *             itsme-eid, picture).
+ *  - itsme:   profile email phone address eid idDocument + service:<code>,
+ *             and a claims parameter asking the same claims in the id_token.
+ *  - generic: profile email phone address for the standard claims; other
+ *             claims through the claims parameter (id_token and userinfo).
+ */
+apr_status_t itsme_claims_request(apr_pool_t *p, itsme_profile_e profile,
+                                  const apr_array_header_t *wanted, const char *extra_scopes,
+                                  const char *service_code, const char **scope,
+                                  const char **claims_param, itsme_err_t **err);
+
+#endif

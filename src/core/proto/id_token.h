@@ -1,0 +1,56 @@
+/* id_token.h: ID Token validation (OIDC Core §3.1.3.7), clock injected. */
+#ifndef ITSME_ID_TOKEN_H
+#define ITSME_ID_TOKEN_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include "core/err.h"
+#include "core/json.h"
+#include "core/jose.h"
+
+/* Finds the verification key for (kid, alg); kid may be NULL. */
+typedef apr_status_t itsme_key_lookup_fn(void *baton, apr_pool_t *p, const char *kid,
+                                         const char *alg, const itsme_jwk_t **key,
+                                         itsme_err_t **err);
+
+#define ITSME_IDT_DEFAULT_SKEW apr_time_from_sec(60)
+#define ITSME_IDT_DEFAULT_MAX_IAT_AGE apr_time_from_sec(600)
+
+typedef struct {
+    const char *issuer;              /* exact match */
+    const char *client_id;           /* aud must contain it; azp == it when aud has several */
+    const char *nonce;               /* exact match; required */
+    apr_time_t now;
+    apr_interval_time_t skew;        /* 0 -> default */
+    apr_interval_time_t max_iat_age; /* 0 -> default */
+    const char *const *allowed_algs; /* NULL -> itsme_jose_sig_algs_default */
+    const char *const *acr_allowed;  /* NULL -> not checked; else acr, when present,
+                                        must equal one (case-insensitive) */
+    /* JWE (itsme profile): when decrypt_keys is non-NULL the token must be a
+     * 5-part JWE wrapping the JWS; a plain JWS is then refused. */
+    const apr_array_header_t *decrypt_keys; /* const itsme_jwk_t * */
+} itsme_idt_check_t;
+
+typedef struct {
+    const char *sub;
+    const char *raw;                 /* the compact JWS (inner one, if it was a JWE) */
+    itsme_json_t *claims;            /* all payload claims */
+    apr_time_t iat, exp;
+    const char *acr;                 /* may be NULL */
+} itsme_id_token_t;
+
+/*
+ * Full validation, in this order: shape (JWE when required, then JWS),
+ * alg allow-list, key lookup by kid, signature, iss, aud/azp, exp (with
+ * skew), iat (not in the future beyond skew, not older than max_iat_age),
+ * nbf if present, nonce, sub present and non-empty, acr if asked.
+ * Every failure: ITSME_E_TOKEN (or ITSME_E_EXPIRED for time), with a message
+ * that names the check but never the token.
+ */
+apr_status_t itsme_id_token_validate(apr_pool_t *p, const char *compact,
+                                     const itsme_idt_check_t *chk,
+                                     itsme_key_lookup_fn *lookup, void *baton,
+                                     itsme_id_token_t **out, itsme_err_t **err);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * jwks.h: the OP's signing keys, through the cache. A kid not in the cached
+ * set triggers one refetch, rate-limited (key rotation at the OP), so a
+ * stream of tokens with made-up kids cannot make us hammer the OP.
+ */
+#ifndef ITSME_JWKS_H
+#define ITSME_JWKS_H
+
+#include <apr_pools.h>
+#include "core/err.h"
+#include "core/cache.h"
+#include "core/jose.h"
+#include "core/http_client.h"
+
+#define ITSME_JWKS_MAX_AGE apr_time_from_sec(3600)
+#define ITSME_JWKS_MIN_REFETCH apr_time_from_sec(30)
+
+typedef struct {
+    itsme_cache_t *cache;
+    const itsme_http_opts_t *http;
+    const char *jwks_uri;
+    apr_time_t now;
+    apr_interval_time_t max_age;      /* 0 -> ITSME_JWKS_MAX_AGE */
+    apr_interval_time_t min_refetch;  /* 0 -> ITSME_JWKS_MIN_REFETCH */
+} itsme_jwks_source_t;
+
+/* Matches itsme_key_lookup_fn (proto/id_token.h) with baton = itsme_jwks_source_t*. */
+apr_status_t itsme_jwks_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
+                               const itsme_jwk_t **key, itsme_err_t **err);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * codec.h: AEAD sealing for cookies (session and flow state).
+ *
+ * Keys: for each configured passphrase, HKDF-SHA256(ikm = passphrase,
+ * salt = "mod_auth_itsme/v1", info = "seal") -> 32 bytes. The first key
+ * seals; every key opens (passphrase rotation).
+ *
+ * Sealed form (then base64url): 0x01 (version) | key-id (4 bytes: first 4
+ * bytes of SHA-256 over the key) | IV (12 random bytes) | ciphertext | tag (16).
+ * AES-256-GCM; the associated data is the caller's `aad` (the cookie name),
+ * so a value cut from one cookie does not open under another name.
+ */
+#ifndef ITSME_CODEC_H
+#define ITSME_CODEC_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include "core/err.h"
+
+typedef struct itsme_crypto itsme_crypto_t;
+
+#define ITSME_CRYPTO_MIN_PASSPHRASE 16
+
+/* passphrases: array of const char*, at least one, each at least
+ * ITSME_CRYPTO_MIN_PASSPHRASE bytes. Derived keys are wiped by a cleanup on p. */
+apr_status_t itsme_crypto_create(apr_pool_t *p, const apr_array_header_t *passphrases,
+                                 itsme_crypto_t **out, itsme_err_t **err);
+
+apr_status_t itsme_seal(apr_pool_t *p, const itsme_crypto_t *c, const char *aad,
+                        const unsigned char *pt, apr_size_t len, const char **sealed,
+                        itsme_err_t **err);
+
+/* Fails with ITSME_E_CRYPTO on anything not sealed by one of our keys with
+ * this aad. *key_index (may be NULL) is 0 when the current key opened it,
+ * >0 for an older one (the caller re-seals). *pt is NUL-terminated. */
+apr_status_t itsme_open(apr_pool_t *p, const itsme_crypto_t *c, const char *aad,
+                        const char *sealed, apr_size_t sealed_len, unsigned char **pt,
+                        apr_size_t *len, int *key_index, itsme_err_t **err);
+
+#endif
