@@ -15,7 +15,10 @@ char *itsme_url_add_query(apr_pool_t *p, const char *base, const apr_table_t *pa
 
 /* Parses a query string (without '?') into t (percent- and '+'-decoded).
  * Refuses more than max_params parameters, or a decoded value with a NUL.
- * Later duplicates are added, not merged (caller decides). */
+ * Later duplicates are added, not merged (caller decides). Empty segments
+ * ("a=1&&b=2") are skipped; max_params <= 0 means
+ * ITSME_URL_DEFAULT_MAX_PARAMS. Bad input: ITSME_E_INPUT, APR_EINVAL. */
+#define ITSME_URL_DEFAULT_MAX_PARAMS 64
 apr_status_t itsme_url_parse_query(apr_pool_t *p, const char *query, int max_params,
                                    apr_table_t *t, itsme_err_t **err);
 
