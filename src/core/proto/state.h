@@ -21,21 +21,27 @@ typedef struct {
     apr_time_t created;
 } itsme_state_t;
 
-/* Cryptographically random base64url text of nbytes bytes (OpenSSL RAND). */
+/* Cryptographically random base64url text of nbytes bytes (OpenSSL RAND);
+ * nbytes must be 16..64 (else ITSME_E_INTERNAL, APR_EINVAL). */
 apr_status_t itsme_random_b64url(apr_pool_t *p, apr_size_t nbytes, const char **out,
                                  itsme_err_t **err);
 
-/* New state/nonce/verifier, created = now. */
+/* New state/nonce/verifier, created = now. return_url must pass the same
+ * shape check as in itsme_state_parse (else ITSME_E_INPUT). */
 apr_status_t itsme_state_new(apr_pool_t *p, const char *return_url, apr_time_t now,
                              itsme_state_t **out, itsme_err_t **err);
 
-/* BASE64URL(SHA256(verifier)) */
+/* BASE64URL(SHA256(verifier)); NULL for a NULL verifier. */
 const char *itsme_pkce_s256(apr_pool_t *p, const char *verifier);
 
 char *itsme_state_serialize(apr_pool_t *p, const itsme_state_t *s);
 /* Parses and checks shape (all of state/nonce/verifier/return_url present,
- * verifier 43..128 unreserved chars) and age: created in (now - max_age, now + 60s]
- * else ITSME_E_EXPIRED. */
+ * state/nonce 22..128 base64url chars, verifier 43..128 unreserved chars,
+ * return_url a local path "/..." (not "//" or "/\\") or an http(s) URL, no
+ * control chars; wanted_claims/acr strings when present; no unknown fields:
+ * ITSME_E_INPUT) and age: created must lie in (now - max_age, now + 60s];
+ * older -> ITSME_E_EXPIRED, further in the future -> ITSME_E_INPUT.
+ * max_age <= 0 means ITSME_STATE_MAX_AGE. */
 apr_status_t itsme_state_parse(apr_pool_t *p, const char *json, apr_size_t len,
                                apr_time_t now, apr_interval_time_t max_age,
                                itsme_state_t **out, itsme_err_t **err);

@@ -21,6 +21,16 @@ typedef struct itsme_crypto itsme_crypto_t;
 
 #define ITSME_CRYPTO_MIN_PASSPHRASE 16
 
+/* Size bounds. itsme_seal refuses more than ITSME_SEAL_MAX_PLAINTEXT bytes;
+ * itsme_open refuses more than ITSME_SEAL_MAX_SEALED characters, which is the
+ * base64url length of the largest sealable value (48 KiB + 33 bytes of
+ * envelope -> 65580 chars, just over 64 KiB), so whatever seals also opens.
+ * The aad (a cookie name) is at most ITSME_SEAL_MAX_AAD bytes. */
+#define ITSME_SEAL_MAX_PLAINTEXT (48 * 1024)
+#define ITSME_SEAL_OVERHEAD (1 + 4 + 12 + 16)
+#define ITSME_SEAL_MAX_SEALED (((ITSME_SEAL_MAX_PLAINTEXT + ITSME_SEAL_OVERHEAD) * 4 + 2) / 3)
+#define ITSME_SEAL_MAX_AAD 1024
+
 /* passphrases: array of const char*, at least one, each at least
  * ITSME_CRYPTO_MIN_PASSPHRASE bytes. Derived keys are wiped by a cleanup on p. */
 apr_status_t itsme_crypto_create(apr_pool_t *p, const apr_array_header_t *passphrases,

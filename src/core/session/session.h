@@ -23,7 +23,14 @@ typedef struct {
     const char *acr;          /* may be NULL */
 } itsme_session_t;
 
-/* JSON with short keys; claims as an object. Times in whole seconds. */
+/* A session holds at most this many claims (serialize and parse refuse more). */
+#define ITSME_SESSION_MAX_CLAIMS 256
+
+/* JSON with short keys; claims as an object. Times in whole seconds.
+ * NULL when s has no sub, a negative time or more than
+ * ITSME_SESSION_MAX_CLAIMS claims. Parse is strict: v must be 1, sub a
+ * non-empty string, c/e/l non-negative integers, claims an object of strings,
+ * no unknown fields; errors are ITSME_E_INPUT. */
 char *itsme_session_serialize(apr_pool_t *p, const itsme_session_t *s);
 apr_status_t itsme_session_parse(apr_pool_t *p, const char *json, apr_size_t len,
                                  itsme_session_t **out, itsme_err_t **err);
@@ -35,7 +42,14 @@ typedef enum {
     ITSME_SESSION_FUTURE      /* created in the future (clock/forgery) */
 } itsme_session_status_e;
 
-/* inactivity 0 -> not checked. */
+/* Clock tolerance for created/last_seen ahead of now (servers in a cluster). */
+#define ITSME_SESSION_CLOCK_SKEW apr_time_from_sec(60)
+
+/* Compared in whole seconds, first match wins:
+ * FUTURE  when created or last_seen > now + ITSME_SESSION_CLOCK_SKEW;
+ * EXPIRED when now >= expires;
+ * IDLE    when inactivity > 0 and now - last_seen >= inactivity;
+ * else OK. inactivity 0 -> not checked. */
 itsme_session_status_e itsme_session_check(const itsme_session_t *s, apr_time_t now,
                                            apr_interval_time_t inactivity);
 
