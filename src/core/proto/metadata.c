@@ -1,1 +1,166 @@
-/* placeholder: implemented by its owner */
+/*
+ * metadata.c: OpenID Provider discovery (OIDC Discovery 1.0). Parses the
+ * document strictly, checks the issuer and that every endpoint is https (or
+ * http to loopback for local test OPs), and caches the raw body by URL.
+ */
+#include <string.h>
+#include "core/proto/metadata.h"
+#include "core/json.h"
+#include "core/url.h"
+
+#define METADATA_MIN_INTERVAL apr_time_from_sec(10)
+
+/* Reads an endpoint member: absent -> *out NULL (error when required);
+ * present -> a string holding a secure URL. */
+static apr_status_t get_endpoint(apr_pool_t *p, const itsme_json_t *doc, const char *name,
+                                 int required, const char **out, itsme_err_t **err)
+{
+    *out = NULL;
+    itsme_json_t *v = itsme_json_get(doc, name);
+    if (!v || itsme_json_is_null(v)) {
+        if (required)
+            return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
+                                  "discovery: missing %s", name);
+        return APR_SUCCESS;
+    }
+    const char *s = itsme_json_string_value(v);
+    if (!s || !*s)
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
+                              "discovery: %s is not a non-empty string", name);
+    if (!itsme_url_is_secure_endpoint(s))
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
+                              "discovery: %s must be https (or http to loopback): %s", name,
+                              s);
+    *out = s;
+    return APR_SUCCESS;
+}
+
+/* Reads an array-of-strings member (a lone string counts as one element). */
+static apr_status_t get_list(apr_pool_t *p, const itsme_json_t *doc, const char *name,
+                             apr_array_header_t **out, itsme_err_t **err)
+{
+    itsme_json_t *v = itsme_json_get(doc, name);
+    if (v && !itsme_json_is_array(v) && !itsme_json_is_string(v) && !itsme_json_is_null(v))
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
+                              "discovery: %s is not an array", name);
+    *out = itsme_json_string_list(p, v);
+    if (!*out)
+        return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_ENOMEM, "discovery: %s", name);
+    return APR_SUCCESS;
+}
+
+static apr_status_t check_issuer(apr_pool_t *p, const itsme_json_t *doc,
+                                 const char *expected, const char **out, itsme_err_t **err)
+{
+    apr_status_t rv = get_endpoint(p, doc, "issuer", 1, out, err);
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (expected && strcmp(*out, expected) != 0)
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
+                              "discovery: issuer mismatch: expected %s got %s", expected,
+                              *out);
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_endpoints(apr_pool_t *p, const itsme_json_t *doc,
+                                   itsme_metadata_t *md, itsme_err_t **err)
+{
+    apr_status_t rv;
+    if ((rv = get_endpoint(p, doc, "authorization_endpoint", 1,
+                           &md->authorization_endpoint, err)) != APR_SUCCESS
+        || (rv = get_endpoint(p, doc, "token_endpoint", 1, &md->token_endpoint, err))
+               != APR_SUCCESS
+        || (rv = get_endpoint(p, doc, "jwks_uri", 1, &md->jwks_uri, err)) != APR_SUCCESS
+        || (rv = get_endpoint(p, doc, "userinfo_endpoint", 0, &md->userinfo_endpoint, err))
+               != APR_SUCCESS
+        || (rv = get_endpoint(p, doc, "end_session_endpoint", 0, &md->end_session_endpoint,
+                              err)) != APR_SUCCESS)
+        return rv;
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_lists(apr_pool_t *p, const itsme_json_t *doc, itsme_metadata_t *md,
+                               itsme_err_t **err)
+{
+    apr_status_t rv;
+    if ((rv = get_list(p, doc, "token_endpoint_auth_methods_supported",
+                       &md->token_endpoint_auth_methods, err)) != APR_SUCCESS
+        || (rv = get_list(p, doc, "id_token_signing_alg_values_supported",
+                          &md->id_token_signing_algs, err)) != APR_SUCCESS
+        || (rv = get_list(p, doc, "code_challenge_methods_supported",
+                          &md->code_challenge_methods, err)) != APR_SUCCESS
+        || (rv = get_list(p, doc, "scopes_supported", &md->scopes_supported, err))
+               != APR_SUCCESS
+        || (rv = get_list(p, doc, "request_object_encryption_alg_values_supported",
+                          &md->request_object_encryption_algs, err)) != APR_SUCCESS
+        || (rv = get_list(p, doc, "request_object_encryption_enc_values_supported",
+                          &md->request_object_encryption_encs, err)) != APR_SUCCESS)
+        return rv;
+    return APR_SUCCESS;
+}
+
+apr_status_t itsme_metadata_parse(apr_pool_t *p, const char *json, apr_size_t len,
+                                  const char *expected_issuer, itsme_metadata_t **out,
+                                  itsme_err_t **err)
+{
+    itsme_json_t *doc = NULL;
+    itsme_err_t *cause = NULL;
+    if (!json || itsme_json_parse_object(p, json, len, &doc, &cause) != APR_SUCCESS)
+        return itsme_err_wrap(p, err, ITSME_E_OP, cause,
+                              "discovery document is not a JSON object");
+
+    itsme_metadata_t *md = apr_pcalloc(p, sizeof(*md));
+    apr_status_t rv = check_issuer(p, doc, expected_issuer, &md->issuer, err);
+    if (rv == APR_SUCCESS)
+        rv = read_endpoints(p, doc, md, err);
+    if (rv == APR_SUCCESS)
+        rv = read_lists(p, doc, md, err);
+    if (rv != APR_SUCCESS)
+        return rv;
+
+    itsme_json_t *rsro = itsme_json_get(doc, "require_signed_request_object");
+    if (rsro && !itsme_json_is_bool(rsro) && !itsme_json_is_null(rsro))
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
+                              "discovery: require_signed_request_object is not a boolean");
+    md->require_signed_request_object = itsme_json_bool_value(rsro) ? 1 : 0;
+    *out = md;
+    return APR_SUCCESS;
+}
+
+apr_status_t itsme_metadata_get(itsme_cache_t *cache, apr_pool_t *p,
+                                const itsme_http_opts_t *o, const char *discovery_url,
+                                const char *expected_issuer, apr_interval_time_t max_age,
+                                apr_time_t now, itsme_metadata_t **out, itsme_err_t **err)
+{
+    itsme_cache_policy_t pol = { max_age > 0 ? max_age : 0, METADATA_MIN_INTERVAL, 0 };
+    const char *body = NULL;
+    apr_size_t len = 0;
+    itsme_err_t *cause = NULL;
+
+    if (!discovery_url || !itsme_url_is_secure_endpoint(discovery_url))
+        return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL,
+                              "discovery URL must be https (or http to loopback): %s",
+                              discovery_url ? discovery_url : "(none)");
+    apr_status_t rv = itsme_cache_fetch(cache, p, o, discovery_url, &pol, now, &body, &len,
+                                        NULL, &cause);
+    if (rv != APR_SUCCESS)
+        return itsme_err_wrap(p, err, cause ? cause->kind : ITSME_E_NETWORK, cause,
+                              "discovery from %s",
+                              discovery_url);
+    rv = itsme_metadata_parse(p, body, len, expected_issuer, out, err);
+    if (rv != APR_SUCCESS)
+        itsme_cache_invalidate(cache, discovery_url);
+    return rv;
+}
+
+int itsme_metadata_has(const apr_array_header_t *list, const char *s)
+{
+    if (!list || !s)
+        return 0;
+    for (int i = 0; i < list->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(list, i, const char *);
+        if (v && strcmp(v, s) == 0)
+            return 1;
+    }
+    return 0;
+}
