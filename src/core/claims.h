@@ -34,8 +34,21 @@ int itsme_claim_is_canonical(const char *name);
  * lower-case name ([a-z0-9_], others -> '_'), at most 64 chars, unless they
  * would shadow a canonical name. nin and eid_number failing their check digits
  * are dropped and logged (masked). `now` decides the 2000+ NIN rule.
- * Values longer than 4096 bytes are dropped.
+ * Values longer than ITSME_CLAIM_MAX_VALUE bytes are dropped ("picture":
+ * ITSME_CLAIM_MAX_PICTURE, as itsme's document photo becomes a data: URL of
+ * ~10-30 KB).
+ * Details: nin and eid_number are output as digits only; the nin check runs
+ * when nin_issuing_country is absent or "BE" (other countries' numbers are
+ * passed as given); a Belgian national number (BENationalNumber,
+ * itsme_national_number, itsme.national_number) gets nin_type "PERSON" and
+ * nin_issuing_country "BE" when those are absent. Pass-through names from
+ * itsme URIs are snake_cased without the "claim_" prefix (claim_device.os ->
+ * device_os). Tabs/line breaks in values become spaces; values with other
+ * control characters are dropped. "age" is never taken from the OP.
+ * Fails (ITSME_E_OP) when both documents carry a different "sub".
  */
+#define ITSME_CLAIM_MAX_VALUE 4096
+#define ITSME_CLAIM_MAX_PICTURE (64 * 1024)
 apr_status_t itsme_claims_canonicalize(apr_pool_t *p, const itsme_json_t *id_token_claims,
                                        const itsme_json_t *userinfo_claims, apr_time_t now,
                                        const itsme_logger_t *log, apr_table_t *out,
