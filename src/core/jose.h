@@ -20,6 +20,10 @@ typedef struct itsme_jwks itsme_jwks_t; /* a key set */
 /* NULL-terminated list of the signature algorithms libitsme accepts. */
 extern const char *const itsme_jose_sig_algs_default[]; /* RS256 PS256 ES256 */
 
+/* Largest compact JWS / JWE accepted (bytes); longer inputs are refused. */
+#define ITSME_JOSE_MAX_JWS (64 * 1024)
+#define ITSME_JOSE_MAX_JWE (256 * 1024)
+
 /* Number of '.'-separated parts of a compact serialization (0 for NULL). */
 int itsme_jose_compact_parts(const char *compact);
 
@@ -30,8 +34,17 @@ const char *itsme_jwk_use(const itsme_jwk_t *k);  /* "sig", "enc" or NULL */
 const char *itsme_jwk_alg(const itsme_jwk_t *k);  /* may be NULL */
 int itsme_jwk_is_private(const itsme_jwk_t *k);
 
+/* Parses one JWK (public, or private with d [p q dp dq qi]): kty RSA or EC
+ * (crv P-256). Fails (ITSME_E_INPUT) for any other kty, missing or malformed
+ * material. RSA keys under 2048 bits load but are refused by every
+ * operation. */
+apr_status_t itsme_jwk_parse(apr_pool_t *p, const char *json, apr_size_t len,
+                             itsme_jwk_t **out, itsme_err_t **err);
+
 /* Parses a JWK Set document. Keys with an unknown kty, a symmetric kty
- * ("oct"), or missing material are skipped (not an error). Fails when the
+ * ("oct"), or missing material are skipped (not an error); so are malformed
+ * keys, keys on curves other than P-256 and keys whose use is neither "sig"
+ * nor "enc". At most 64 keys are kept. Fails when the
  * document is not a {"keys":[...]} object. */
 apr_status_t itsme_jwks_parse(apr_pool_t *p, const char *json, apr_size_t len,
                               itsme_jwks_t **out, itsme_err_t **err);
@@ -47,8 +60,9 @@ itsme_jwk_t *itsme_jwks_get(const itsme_jwks_t *set, int i);
 const itsme_jwk_t *itsme_jwks_find_verify_key(const itsme_jwks_t *set, const char *kid,
                                               const char *alg);
 
-/* Loads a PEM private (or public) key (RSA or EC P-256). kid NULL -> the
- * RFC 7638 thumbprint. use may be NULL, "sig" or "enc". */
+/* Loads a PEM private (or public) key (RSA >= 2048 bits or EC P-256;
+ * unencrypted PEM only). kid NULL -> the RFC 7638 thumbprint. use may be
+ * NULL, "sig" or "enc". Errors are ITSME_E_CONFIG. */
 apr_status_t itsme_jwk_from_pem(apr_pool_t *p, const char *pem, apr_size_t len,
                                 const char *kid, const char *use,
                                 itsme_jwk_t **out, itsme_err_t **err);
@@ -78,7 +92,8 @@ apr_status_t itsme_jws_parse(apr_pool_t *p, const char *compact, itsme_jws_t **o
 /* Verifies the signature of jws with key. Fails (ITSME_E_TOKEN) unless
  * jws->alg is in allowed_algs (NULL -> itsme_jose_sig_algs_default), is not
  * "none" and not HS*, and fits the key type (RS/PS -> RSA >= 2048 bits,
- * ES256 -> EC P-256). */
+ * ES256 -> EC P-256). A key whose use is set must be "sig", and a key whose
+ * alg is set must name jws->alg. */
 apr_status_t itsme_jws_verify(apr_pool_t *p, const itsme_jws_t *jws, const itsme_jwk_t *key,
                               const char *const *allowed_algs, itsme_err_t **err);
 
@@ -103,7 +118,9 @@ apr_status_t itsme_jwe_header(apr_pool_t *p, const char *compact, itsme_jwe_head
 
 /* Decrypts a compact JWE with the private key among `keys` (array of
  * const itsme_jwk_t *) named by the header kid; without a kid, tries each
- * key whose use is not "sig". */
+ * key whose use is not "sig". Only private RSA keys >= 2048 bits whose alg
+ * (if set) equals the header's are used. No usable key -> ITSME_E_TOKEN; any
+ * cryptographic failure -> one generic ITSME_E_CRYPTO error (no oracle). */
 apr_status_t itsme_jwe_decrypt(apr_pool_t *p, const char *compact,
                                const apr_array_header_t *keys,
                                char **plaintext, apr_size_t *len, itsme_err_t **err);
@@ -113,5 +130,17 @@ apr_status_t itsme_jwe_decrypt(apr_pool_t *p, const char *compact,
 apr_status_t itsme_jwe_encrypt(apr_pool_t *p, const itsme_jwk_t *key, const char *alg,
                                const char *enc, const char *cty, const char *plaintext,
                                apr_size_t len, const char **compact, itsme_err_t **err);
+
+/* ---- for tests (known-answer vectors); not for other units ---- */
+/* Content decryption of a JWE (enc A128CBC-HS256 or A256GCM): checks the
+ * lengths of cek/iv/tag, verifies the tag (constant time, before decrypting
+ * for CBC) and returns the NUL-terminated plaintext in p. */
+apr_status_t itsme_jwe_content_decrypt(apr_pool_t *p, const char *enc, const unsigned char *cek,
+                                       apr_size_t cek_len, const unsigned char *iv,
+                                       apr_size_t iv_len, const unsigned char *aad,
+                                       apr_size_t aad_len, const unsigned char *ct,
+                                       apr_size_t ct_len, const unsigned char *tag,
+                                       apr_size_t tag_len, unsigned char **pt,
+                                       apr_size_t *pt_len, itsme_err_t **err);
 
 #endif
