@@ -1,6 +1,76 @@
-/* placeholder */
+/*
+ * mod_auth_itsme.c: itsme (Belgian Mobile ID) / OpenID Connect login for
+ * Apache httpd 2.4. The module record and its hooks; the work is done by
+ * the glue in src/mod and the httpd-free library in src/core.
+ */
 #include "httpd.h"
 #include "http_config.h"
-module AP_MODULE_DECLARE_DATA auth_itsme_module = {
-    STANDARD20_MODULE_STUFF, NULL, NULL, NULL, NULL, NULL, NULL, 0
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "mod/config.h"
+#include "mod/cookie.h"
+#include "mod/mod.h"
+
+#ifndef ITSME_VERSION
+#define ITSME_VERSION "0.0.0"
+#endif
+
+static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                             server_rec *s)
+{
+    int rc = itsme_config_post(pconf, plog, ptemp, s);
+
+    if (rc == OK)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
+    return rc;
+}
+
+/* Every request: claim headers a client sent are dropped, and our cookies
+ * are taken out of the Cookie header before anything else can see them. */
+static int itsme_header_parser(request_rec *r)
+{
+    const itsme_srv_cfg_t *sc = itsme_srv_cfg(r->server);
+
+    itsme_export_scrub(r);
+    if (sc->ready)
+        itsme_cookie_jar(r, itsme_cfg_cookie_name(sc));
+    return DECLINED;
+}
+
+/* The redirect URI is answered wherever it lies, before access control. */
+static int itsme_quick_handler(request_rec *r, int lookup)
+{
+    const itsme_srv_cfg_t *sc;
+
+    if (lookup || r->main || r->prev)
+        return DECLINED;
+    sc = itsme_srv_cfg(r->server);
+    if (!itsme_callback_matches(r, sc))
+        return DECLINED;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME01001: handling the redirect URI");
+    return itsme_callback_handle(r, sc);
+}
+
+static void itsme_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(itsme_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(itsme_header_parser, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_quick_handler(itsme_quick_handler, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_check_authn(itsme_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+}
+
+AP_DECLARE_MODULE(auth_itsme) = {
+    STANDARD20_MODULE_STUFF,
+    itsme_create_dir_cfg,
+    itsme_merge_dir_cfg,
+    itsme_create_srv_cfg,
+    itsme_merge_srv_cfg,
+    itsme_cmds,
+    itsme_register_hooks,
+    AP_MODULE_FLAG_NONE
 };

@@ -4,6 +4,8 @@
  * Server scope (per virtual host): who the OP is and who we are to it.
  * Directory scope (<Location>, .htaccess with AuthConfig): what a location
  * asks for and how it treats callers. Defaults live only in the getters.
+ * Unset is NULL for pointers and ITSME_UNSET for numbers, so a virtual host
+ * inherits from the main server and a <Location> from its enclosing one.
  */
 #ifndef ITSME_MOD_CONFIG_H
 #define ITSME_MOD_CONFIG_H
@@ -20,6 +22,13 @@
 
 #define ITSME_UNSET -1
 
+#define ITSME_DEFAULT_COOKIE "itsme_session"
+#define ITSME_DEFAULT_HEADER_PREFIX "X-Itsme-"
+#define ITSME_DEFAULT_ENV_PREFIX "ITSME_"
+#define ITSME_DEFAULT_MAX_AGE 28800
+#define ITSME_DEFAULT_HTTP_TIMEOUT 5
+#define ITSME_DISCOVERY_TTL apr_time_from_sec(3600)
+
 typedef enum {
     ITSME_PASS_NONE = 0,
     ITSME_PASS_HEADERS = 1,
@@ -34,25 +43,31 @@ typedef enum {
 } itsme_unauth_e;
 
 typedef struct {
+    int configured;                  /* an Itsme* directive (other than
+                                        ItsmeHeaderPrefix) applies here */
     /* ItsmeProvider */
     const char *provider_name;       /* "itsme", "itsme-e2e", "broker", "generic" */
-    itsme_profile_e profile;
+    itsme_profile_e profile;         /* valid when provider_name != NULL */
     const char *discovery_url;
-    const char *issuer;              /* expected issuer; NULL -> read from discovery */
+    const char *preset_issuer;       /* issuer of the itsme presets (no URL override) */
+    const char *issuer;              /* ItsmeIssuer */
     /* client */
     const char *client_id;
     const char *client_secret;
+    /* ItsmeClientKey (private_key_jwt, itsme profile) slots in here later:
+     * itsme_cfg_missing() already accepts a key instead of a secret. */
+    const itsme_jwk_t *client_key;
     const char *redirect_uri;        /* path or absolute URL */
     apr_array_header_t *passphrases; /* const char*, first seals */
     const char *cookie_name;
     int session_max_age;             /* seconds, ITSME_UNSET */
     int session_inactivity;          /* seconds, 0 = off, ITSME_UNSET */
-    long http_timeout_ms;            /* ITSME_UNSET */
+    int http_timeout;                /* seconds, ITSME_UNSET */
     const char *ca_bundle;
-    int ca_bundle_set;
-    const char *header_prefix;       /* server-wide scrub prefix */
+    const char *header_prefix;       /* server-wide scrub/export prefix */
 
     /* runtime, made in post_config from the process pool */
+    int ready;
     itsme_crypto_t *crypto;
     itsme_cache_t *cache;
     itsme_http_opts_t http;
@@ -61,8 +76,8 @@ typedef struct {
 
 typedef struct {
     apr_array_header_t *claims;      /* ItsmeClaims, const char* canonical names; NULL unset */
-    const char *scope;               /* ItsmeScope (extra raw scopes) */
-    const char *acr_values;          /* ItsmeACRValues */
+    const char *scope;               /* ItsmeScope (extra raw scopes, space separated) */
+    const char *acr_values;          /* ItsmeACRValues (as written, space separated) */
     int pass_as;                     /* itsme_pass_e or ITSME_UNSET */
     const char *header_prefix;       /* NULL unset */
     const char *env_prefix;          /* NULL unset */
@@ -84,9 +99,19 @@ const char *itsme_cfg_cookie_name(const itsme_srv_cfg_t *c);       /* "itsme_ses
 apr_interval_time_t itsme_cfg_session_max_age(const itsme_srv_cfg_t *c); /* 8 h */
 apr_interval_time_t itsme_cfg_inactivity(const itsme_srv_cfg_t *c);      /* 0 = off */
 itsme_pass_e itsme_cfg_pass_as(const itsme_dir_cfg_t *d);          /* headers */
-const char *itsme_cfg_header_prefix(const itsme_dir_cfg_t *d);     /* "X-Itsme-" */
+/* dir prefix, else server prefix, else "X-Itsme-" */
+const char *itsme_cfg_header_prefix(const itsme_dir_cfg_t *d, const itsme_srv_cfg_t *c);
 const char *itsme_cfg_env_prefix(const itsme_dir_cfg_t *d);        /* "ITSME_" */
 itsme_unauth_e itsme_cfg_unauth(const itsme_dir_cfg_t *d);         /* auth */
+
+/* The issuer to expect: ItsmeIssuer, else the preset's, else NULL (then
+ * read from discovery and checked with itsme_cfg_issuer_fits). */
+const char *itsme_cfg_expected_issuer(const itsme_srv_cfg_t *c);
+/* 1 when iss is acceptable for this server: equal to the expected issuer,
+ * or, without one, a prefix of the discovery URL ending at a '/'. */
+int itsme_cfg_issuer_fits(const itsme_srv_cfg_t *c, const char *iss);
+/* The first required directive that is missing, or NULL when complete. */
+const char *itsme_cfg_missing(const itsme_srv_cfg_t *c);
 
 /* The directive table (cmds.c). */
 extern const command_rec itsme_cmds[];

@@ -1,0 +1,65 @@
+/*
+ * mod.h: prototypes shared by the httpd glue files (src/mod). Nothing here
+ * is visible to libitsme.
+ */
+#ifndef ITSME_MOD_H
+#define ITSME_MOD_H
+
+#include "httpd.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/proto/metadata.h"
+#include "core/proto/state.h"
+#include "core/session/session.h"
+#include "mod/config.h"
+
+/* ---- request-scope record (config.c) ----
+ * Lives in the initial request (r->main / r->prev walked back), so
+ * subrequests and internal redirects share what the first pass learnt. */
+typedef struct {
+    apr_table_t *jar;                /* our cookies (cookie.c) */
+    const char *jar_base;            /* the cookie name the jar was read for */
+    const itsme_session_t *session;  /* validated session, once known */
+} itsme_req_t;
+
+request_rec *itsme_initial_request(request_rec *r);
+itsme_req_t *itsme_req(request_rec *r);
+
+/* ---- logbind.c ---- */
+void itsme_logger_request(itsme_logger_t *l, request_rec *r);
+void itsme_logger_server(itsme_logger_t *l, server_rec *s, apr_pool_t *p);
+
+/* ---- page.c ---- */
+/* Cache-Control: no-store (+ Pragma) in err_headers_out. */
+void itsme_no_store(request_rec *r);
+/* Writes an HTML error page (title and message escaped) with `status` and
+ * returns DONE (the caller returns it from its hook). */
+int itsme_page_send(request_rec *r, int status, const char *title, const char *msg);
+
+/* ---- export.c ---- */
+/* Removes spoofed claim headers (header_parser). */
+void itsme_export_scrub(request_rec *r);
+/* Claims of s to headers and/or environment per ItsmePassClaimsAs. */
+void itsme_export_claims(request_rec *r, const itsme_session_t *s);
+
+/* ---- authn.c ---- */
+int itsme_check_authn(request_rec *r);
+/* Discovery through the server cache, with the issuer consistency check. */
+apr_status_t itsme_metadata_for(request_rec *r, const itsme_srv_cfg_t *sc, apr_time_t now,
+                                itsme_metadata_t **md, itsme_err_t **err);
+/* Absolute redirect_uri for this request. */
+const char *itsme_redirect_uri(request_rec *r, const itsme_srv_cfg_t *sc);
+/* scheme://host[:port] of this request. */
+const char *itsme_request_origin(request_rec *r);
+/* Seals s into the session cookie (Max-Age = time left). */
+apr_status_t itsme_session_store(request_rec *r, const itsme_srv_cfg_t *sc,
+                                 const itsme_session_t *s, itsme_err_t **err);
+/* Opens and parses the sealed state cookie `name`. */
+apr_status_t itsme_state_cookie_open(request_rec *r, const itsme_srv_cfg_t *sc,
+                                     const char *name, itsme_state_t **st, itsme_err_t **err);
+
+/* ---- callback.c ---- */
+int itsme_callback_matches(request_rec *r, const itsme_srv_cfg_t *sc);
+int itsme_callback_handle(request_rec *r, const itsme_srv_cfg_t *sc);
+
+#endif
