@@ -15,5 +15,7 @@ Suite *itsme_suite_id_token(void);
 Suite *itsme_suite_claims(void);
 Suite *itsme_suite_authorize(void);
 Suite *itsme_suite_metadata(void);
+Suite *itsme_suite_request_object(void);
+Suite *itsme_suite_interop(void);
 
 #endif

@@ -1,0 +1,51 @@
+/*
+ * request_object.h: the itsme request object (OIDC Core §6.1): the
+ * authorization parameters as a JWT signed by the RP (RS256, kid) and then,
+ * when the OP publishes an encryption key, encrypted to it (nested JWT,
+ * cty "JWT"), sent as `request` next to response_type, client_id and scope
+ * in the query (itsme-profile.md §3).
+ */
+#ifndef ITSME_REQUEST_OBJECT_H
+#define ITSME_REQUEST_OBJECT_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include "core/err.h"
+#include "core/jose.h"
+#include "core/proto/authorize.h"
+#include "core/proto/jwks.h"
+
+#define ITSME_REQOBJ_DEFAULT_ALG "RSA-OAEP-256"
+#define ITSME_REQOBJ_DEFAULT_ENC "A128CBC-HS256"
+#define ITSME_REQOBJ_LIFETIME apr_time_from_sec(300)
+
+typedef struct {
+    const itsme_authz_req_t *params; /* what goes inside (params->request ignored) */
+    const char *aud;                 /* the OP's issuer (itsme: SHOULD be the issuer) */
+    const itsme_jwk_t *sign_key;     /* RP private key; RS256 (ES256 for EC keys) */
+    const itsme_jwk_t *enc_key;      /* OP public key with use "enc"; NULL: signed only */
+    const char *enc_alg;             /* NULL -> ITSME_REQOBJ_DEFAULT_ALG */
+    const char *enc_enc;             /* NULL -> ITSME_REQOBJ_DEFAULT_ENC */
+    apr_time_t now;
+} itsme_reqobj_t;
+
+/*
+ * Payload: iss = client_id, aud, iat, nbf = iat, exp = iat + lifetime, jti
+ * (random), response_type "code", client_id, redirect_uri, scope, state,
+ * nonce, code_challenge, code_challenge_method "S256", and when set
+ * acr_values, prompt, ui_locales and claims (as a JSON object, not a string).
+ * Signed with typ "JWT"; encrypted with cty "JWT" and the OP key's kid.
+ */
+apr_status_t itsme_request_object_build(apr_pool_t *p, const itsme_reqobj_t *ro,
+                                        const char **jwt, itsme_err_t **err);
+
+/*
+ * The OP's encryption key from its JWKS (through the cache of `src`): a
+ * public RSA key with use "enc" (or no use), whose alg, if set, is the wanted
+ * one (alg NULL -> any of RSA-OAEP-256 / RSA-OAEP). When several fit, the
+ * first is taken. ITSME_E_OP when there is none.
+ */
+apr_status_t itsme_jwks_enc_key(const itsme_jwks_source_t *src, apr_pool_t *p,
+                                const char *alg, const itsme_jwk_t **key, itsme_err_t **err);
+
+#endif
