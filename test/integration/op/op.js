@@ -1,0 +1,409 @@
+#!/usr/bin/env node
+// Local OpenID Provider for the mod_auth_itsme integration tests and the demo.
+//
+// node-oidc-provider 8 with a login that needs no screen: every authorization
+// request is answered for the configured test account, and consent is granted
+// for whatever the client asked.
+//
+// Usage: node op.js [--port N] [--host H] [--issuer URL] [--config FILE]
+//   (or OP_PORT, OP_HOST, OP_ISSUER, OP_CONFIG in the environment)
+// Prints one line "OP READY <json>" on stdout once it listens.
+// See README.md beside this file for the configuration file.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import Provider from 'oidc-provider';
+import * as jose from 'jose';
+
+// --------------------------------------------------------------------------
+// Command line
+
+function parseArgs(argv) {
+  const opts = {
+    port: Number(process.env.OP_PORT || 9400),
+    host: process.env.OP_HOST || '127.0.0.1',
+    issuer: process.env.OP_ISSUER || '',
+    config: process.env.OP_CONFIG || '',
+  };
+  for (let i = 2; i < argv.length; i += 1) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = inline !== undefined ? inline : argv[i + 1];
+    const take = () => { if (inline === undefined) i += 1; return value; };
+    switch (flag) {
+      case '--port': opts.port = Number(take()); break;
+      case '--host': opts.host = take(); break;
+      case '--issuer': opts.issuer = take(); break;
+      case '--config': opts.config = take(); break;
+      case '-h': case '--help':
+        process.stdout.write('usage: node op.js [--port N] [--host H] [--issuer URL] [--config FILE]\n');
+        process.exit(0);
+        break;
+      default:
+        process.stderr.write(`op.js: unknown argument ${argv[i]}\n`);
+        process.exit(2);
+    }
+  }
+  if (!opts.issuer) opts.issuer = `http://${opts.host}:${opts.port}`;
+  return opts;
+}
+
+// --------------------------------------------------------------------------
+// Test accounts. Values are realistic (Signicat's itsme example user) and
+// pass the Belgian check-digit rules: nin 810424-198-35 (97 - 810424198 mod 97
+// = 35); eID card 591-2345678-29 (5912345678 mod 97 = 29).
+
+const ITSME_CLAIM = 'http://itsme.services/v2/claim/';
+
+const DEFAULT_ACCOUNTS = {
+  'maxence': {
+    sub: 'tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA=',
+    name: 'Maxence Legrand',
+    given_name: 'Maxence',
+    family_name: 'Legrand',
+    gender: 'female',
+    birthdate: '1981-04-24',
+    locale: 'fr',
+    email: 'test@itsme.be',
+    email_verified: false,
+    phone_number: '+32 453519681',
+    phone_number_verified: true,
+    address: {
+      formatted: 'Rue Royale 82 1000 Bruxelles',
+      street_address: 'Rue Royale 82',
+      postal_code: '1000',
+      locality: 'Bruxelles',
+      country: 'BE',
+    },
+    nationality: 'Belg',
+    place_of_birth: 'Bruxelles',
+    country_of_birth: 'BE',
+    nin: '81042419835',
+    nin_type: 'PERSON',
+    nin_issuing_country: 'BE',
+    itsme_eid: '591-2345678-29',
+    itsme_issuance_locality: 'Bruxelles',
+    itsme_validity_from: '2021-03-15T00:00:00.000Z',
+    itsme_validity_to: '2031-03-15T00:00:00.000Z',
+    itsme_read_date: '2024-04-04T13:38:47.000Z',
+    itsme_national_number: '810424 198 35',
+    // Signicat's ID token extras
+    idp: 'itsme',
+    idp_id: 'rpx5rrbsn4ktvh0b7q4uh2iepsdat34i9vf',
+    idp_issuer: 'https://idp.e2e.itsme.services/v2',
+    sandbox: true,
+  },
+};
+
+// --------------------------------------------------------------------------
+// Profiles: which scopes exist and which claims each scope releases, plus how
+// an account's canonical values are presented under that profile.
+
+const BROKER_SCOPES = {
+  openid: ['sub', 'idp', 'idp_id', 'idp_issuer', 'sandbox'],
+  name: ['name', 'given_name', 'family_name'],
+  profile: ['name', 'given_name', 'family_name', 'gender', 'birthdate', 'locale'],
+  picture: ['picture'],
+  'date-of-birth': ['birthdate'],
+  nin: ['nin', 'nin_type', 'nin_issuing_country'],
+  email: ['email'],
+  phone: ['phone_number'],
+  address: ['address'],
+  nationality: ['nationality'],
+  'place-of-birth': ['place_of_birth'],
+  'country-of-birth': ['country_of_birth'],
+  'itsme-eid': ['itsme_eid', 'itsme_issuance_locality', 'itsme_validity_from',
+    'itsme_validity_to', 'itsme_read_date', 'itsme_national_number'],
+};
+
+function itsmeScopes(serviceCodes) {
+  const scopes = {
+    openid: ['sub'],
+    profile: ['name', 'given_name', 'family_name', 'gender', 'locale', 'picture', 'birthdate'],
+    email: ['email', 'email_verified'],
+    phone: ['phone_number', 'phone_number_verified'],
+    address: ['address'],
+    eid: [`${ITSME_CLAIM}BENationalNumber`, `${ITSME_CLAIM}BEeidSn`],
+    idDocument: [`${ITSME_CLAIM}IDDocumentSN`, `${ITSME_CLAIM}IDDocumentType`,
+      `${ITSME_CLAIM}IDIssuingCountry`, `${ITSME_CLAIM}validityFrom`, `${ITSME_CLAIM}validityTo`],
+  };
+  for (const code of serviceCodes) scopes[`service:${code}`] = [];
+  return scopes;
+}
+
+// claims only reachable through the claims parameter (itsme)
+const ITSME_STANDALONE = ['claim_citizenship', 'claim_citizenship_as_iso', 'place_of_birth',
+  'birthdate_as_string', 'issuance_locality', 'verificationDate'].map((c) => ITSME_CLAIM + c);
+
+function itsmeView(a) {
+  const eid = (a.itsme_eid || '').replace(/-/g, '');
+  const v = { ...a };
+  v.locale = (a.locale || '').toUpperCase();
+  v[`${ITSME_CLAIM}BENationalNumber`] = a.nin;
+  v[`${ITSME_CLAIM}BEeidSn`] = eid;
+  v[`${ITSME_CLAIM}IDDocumentSN`] = eid;
+  v[`${ITSME_CLAIM}IDDocumentType`] = 'ID';
+  v[`${ITSME_CLAIM}IDIssuingCountry`] = { [`${ITSME_CLAIM}IDDocumentSN`]: 'BE' };
+  v[`${ITSME_CLAIM}validityFrom`] = { [`${ITSME_CLAIM}IDDocumentSN`]: a.itsme_validity_from };
+  v[`${ITSME_CLAIM}validityTo`] = { [`${ITSME_CLAIM}IDDocumentSN`]: a.itsme_validity_to };
+  v[`${ITSME_CLAIM}claim_citizenship`] = a.nationality;
+  v[`${ITSME_CLAIM}claim_citizenship_as_iso`] = 'BEL';
+  v[`${ITSME_CLAIM}place_of_birth`] = { formatted: a.place_of_birth, city: a.place_of_birth, country: a.country_of_birth };
+  v[`${ITSME_CLAIM}birthdate_as_string`] = (a.birthdate || '').split('-').reverse().join('.');
+  v[`${ITSME_CLAIM}issuance_locality`] = { [`${ITSME_CLAIM}IDDocumentSN`]: a.itsme_issuance_locality };
+  v[`${ITSME_CLAIM}verificationDate`] = { [`${ITSME_CLAIM}IDDocumentSN`]: a.itsme_read_date };
+  return v;
+}
+
+const PROFILES = {
+  broker: {
+    scopes: () => BROKER_SCOPES,
+    standalone: [],
+    view: (a) => a,
+    features: {},
+  },
+  itsme: {
+    scopes: (cfg) => itsmeScopes(cfg.serviceCodes || ['TEST_SERVICE']),
+    standalone: ITSME_STANDALONE,
+    view: itsmeView,
+    features: {
+      encryption: { enabled: true },
+      requestObjects: { request: true, requestUri: false, requireSignedRequestObject: false },
+    },
+  },
+};
+
+// --------------------------------------------------------------------------
+// Configuration file (all keys optional)
+
+function loadConfig(path) {
+  if (!path) return {};
+  return JSON.parse(fs.readFileSync(path, 'utf8'));
+}
+
+const DEFAULT_CLIENTS = [
+  {
+    client_id: 'itsme-test-basic',
+    client_secret: 'basic-secret-0123456789abcdef0123456789',
+    token_endpoint_auth_method: 'client_secret_basic',
+    redirect_uris: ['http://127.0.0.1:8080/itsme/callback'],
+  },
+  {
+    client_id: 'itsme-test-post',
+    client_secret: 'post-secret-0123456789abcdef0123456789ab',
+    token_endpoint_auth_method: 'client_secret_post',
+    redirect_uris: ['http://127.0.0.1:8080/itsme/callback'],
+  },
+];
+
+function normaliseClient(c) {
+  return {
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    id_token_signed_response_alg: 'RS256',
+    post_logout_redirect_uris: [],
+    ...c,
+  };
+}
+
+// --------------------------------------------------------------------------
+// The provider
+
+async function signingKeys(cfg) {
+  if (cfg.jwks) return cfg.jwks;
+  const { privateKey } = await jose.generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  const jwk = await jose.exportJWK(privateKey);
+  return { keys: [{ ...jwk, kid: 'op-sig-1', use: 'sig', alg: 'RS256' }] };
+}
+
+// Auto-consent: the grant covers whatever scopes and claims were asked for.
+async function loadExistingGrant(ctx) {
+  const { oidc } = ctx;
+  const grantId = oidc.result?.consent?.grantId || oidc.session.grantIdFor(oidc.client.clientId);
+  let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!grant || grant.accountId !== oidc.session.accountId) {
+    grant = new oidc.provider.Grant({ clientId: oidc.client.clientId, accountId: oidc.session.accountId });
+  }
+  grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
+  const claims = [...oidc.requestParamClaims];
+  if (claims.length) grant.addOIDCClaims(claims);
+  await grant.save();
+  return grant;
+}
+
+function makeFindAccount(accounts, profile) {
+  return async function findAccount(ctx, id) {
+    const acct = accounts[id];
+    if (!acct) return undefined;
+    return {
+      accountId: id,
+      async claims() { return profile.view(acct); },
+    };
+  };
+}
+
+function buildConfiguration(cfg, jwks) {
+  const profileName = cfg.profile || 'broker';
+  const profile = PROFILES[profileName];
+  if (!profile) throw new Error(`unknown profile "${profileName}" (broker|itsme)`);
+  const accounts = { ...DEFAULT_ACCOUNTS, ...(cfg.accounts || {}) };
+  const claims = { ...profile.scopes(cfg) };
+  for (const c of profile.standalone) claims[c] = null;
+  for (const [k, v] of Object.entries(cfg.extraClaims || {})) claims[k] = v;
+  const features = {
+    devInteractions: { enabled: false },
+    claimsParameter: { enabled: true },
+    rpInitiatedLogout: { enabled: true, logoutSource: autoSubmitLogout },
+    userinfo: { enabled: true },
+    ...profile.features,
+    ...(cfg.features || {}),
+  };
+  const conf = {
+    clients: (cfg.clients || DEFAULT_CLIENTS).map(normaliseClient),
+    responseTypes: ['code'],
+    clientAuthMethods: cfg.clientAuthMethods
+      || ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    claims,
+    scopes: Object.keys(claims).filter((k) => Array.isArray(claims[k])),
+    findAccount: makeFindAccount(accounts, profile),
+    loadExistingGrant,
+    conformIdTokenClaims: cfg.claimsInIdToken === false,
+    features,
+    pkce: { methods: ['S256'], required: () => cfg.pkceRequired !== false },
+    jwks,
+    cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+    ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Grant: 3600, Interaction: 600, Session: 3600 },
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  };
+  if (cfg.enabledJWA) conf.enabledJWA = cfg.enabledJWA;
+  return { conf, accounts, profileName };
+}
+
+async function autoSubmitLogout(ctx, form) {
+  ctx.body = `<!DOCTYPE html><html><head><title>Logout</title></head><body>${form}
+<script>document.forms[0].submit()</script></body></html>`;
+}
+
+// --------------------------------------------------------------------------
+// Test hooks: /interaction/:uid logs the user in with no screen; /_test/log
+// shows what clients sent (authorization and token requests).
+
+function interactionMiddleware(provider, cfg, accounts, log) {
+  return async (ctx, next) => {
+    const m = /^\/interaction\/([^/]+)\/?$/.exec(ctx.path);
+    if (!m) return next();
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const { prompt, params } = details;
+    const hinted = params.login_hint && accounts[params.login_hint] ? params.login_hint : undefined;
+    const accountId = hinted || cfg.account || Object.keys(accounts)[0];
+    let result;
+    if (prompt.name === 'login') {
+      result = { login: { accountId } };
+    } else if (prompt.name === 'consent') {
+      const grant = new provider.Grant({ accountId: details.session.accountId, clientId: params.client_id });
+      grant.addOIDCScope(params.scope);
+      const missing = prompt.details.missingOIDCClaims;
+      if (missing && missing.length) grant.addOIDCClaims(missing);
+      result = { consent: { grantId: await grant.save() } };
+    } else {
+      result = { error: 'access_denied', error_description: `unsupported prompt ${prompt.name}` };
+    }
+    log.push({ event: 'interaction', prompt: prompt.name, accountId });
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 302;
+    ctx.redirect(to);
+    return undefined;
+  };
+}
+
+function requestLogMiddleware(log) {
+  return async (ctx, next) => {
+    if (ctx.path === '/_test/log') {
+      ctx.type = 'json';
+      ctx.body = log;
+      return undefined;
+    }
+    if (ctx.path === '/_test/log/clear' && ctx.method === 'POST') {
+      log.length = 0;
+      ctx.status = 204;
+      return undefined;
+    }
+    if (ctx.path === '/auth' || ctx.path === '/token' || ctx.path === '/me') {
+      const entry = {
+        event: ctx.path.slice(1),
+        method: ctx.method,
+        query: { ...ctx.query },
+        authorization: (ctx.get('authorization') || '').split(' ')[0] || null,
+      };
+      log.push(entry);
+      if (log.length > 500) log.shift();
+      await next();
+      entry.status = ctx.status;
+      return undefined;
+    }
+    return next();
+  };
+}
+
+// Tests start httpd on ports chosen at run time: a client may then accept any
+// redirect_uri matching a pattern (test only; a real OP needs an exact match).
+function allowRedirectPattern(provider, pattern) {
+  if (!pattern) return;
+  const re = new RegExp(pattern);
+  const proto = provider.Client.prototype;
+  const exact = proto.redirectUriAllowed;
+  const exactLogout = proto.postLogoutRedirectUriAllowed;
+  proto.redirectUriAllowed = function redirectUriAllowed(uri) {
+    return re.test(uri) || exact.call(this, uri);
+  };
+  proto.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(uri) {
+    return re.test(uri) || exactLogout.call(this, uri);
+  };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv);
+  const cfg = loadConfig(opts.config);
+  const issuer = cfg.issuer || opts.issuer;
+  const jwks = await signingKeys(cfg);
+  const { conf, accounts, profileName } = buildConfiguration(cfg, jwks);
+  const provider = new Provider(issuer, conf);
+  provider.proxy = true;
+  allowRedirectPattern(provider, cfg.redirectUriPattern);
+  const log = [];
+  provider.use(requestLogMiddleware(log));
+  provider.use(interactionMiddleware(provider, cfg, accounts, log));
+  provider.on('server_error', (ctx, err) => process.stderr.write(`op.js server_error: ${err.stack}\n`));
+  provider.on('grant.error', (ctx, err) => process.stderr.write(`op.js grant.error: ${err.message} ${err.error_description || ''}\n`));
+  provider.on('authorization.error', (ctx, err) => process.stderr.write(`op.js authorization.error: ${err.message} ${err.error_description || ''}\n`));
+
+  const server = http.createServer(provider.callback());
+  server.listen(opts.port, opts.host, () => {
+    const { port } = server.address();
+    const ready = {
+      issuer,
+      port,
+      profile: profileName,
+      discovery: `${issuer}/.well-known/openid-configuration`,
+      clients: conf.clients.map((c) => c.client_id),
+    };
+    process.stdout.write(`OP READY ${JSON.stringify(ready)}\n`);
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`op.js: ${err.stack || err}\n`);
+  process.exit(1);
+});
+
