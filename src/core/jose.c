@@ -369,6 +369,27 @@ const itsme_jwk_t *itsme_jwks_find_verify_key(const itsme_jwks_t *set, const cha
     return n == 1 ? found : NULL;
 }
 
+static int jwe_alg_ok(const char *alg)
+{
+    return alg && (!strcmp(alg, "RSA-OAEP-256") || !strcmp(alg, "RSA-OAEP"));
+}
+
+const itsme_jwk_t *itsme_jwks_find_enc_key(const itsme_jwks_t *set, const char *alg)
+{
+    if (!set || (alg && !jwe_alg_ok(alg)))
+        return NULL;
+    for (int i = 0; i < set->keys->nelts; i++) {
+        const itsme_jwk_t *k = APR_ARRAY_IDX(set->keys, i, itsme_jwk_t *);
+        if (k->priv || strcmp(k->kty, "RSA") || k->bits < MIN_RSA_BITS
+            || (k->use && strcmp(k->use, "enc")))
+            continue;
+        if (k->alg && (alg ? strcmp(k->alg, alg) != 0 : !jwe_alg_ok(k->alg)))
+            continue;
+        return k;
+    }
+    return NULL;
+}
+
 /* ---- PEM, thumbprint, public JWK ---- */
 
 static int pem_no_passphrase(char *buf, int size, int rwflag, void *u)

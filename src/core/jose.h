@@ -60,6 +60,15 @@ itsme_jwk_t *itsme_jwks_get(const itsme_jwks_t *set, int i);
 const itsme_jwk_t *itsme_jwks_find_verify_key(const itsme_jwks_t *set, const char *kid,
                                               const char *alg);
 
+/*
+ * Finds a key to encrypt to (JWE) with alg: the first public-only RSA key of
+ * >= 2048 bits whose use is "enc" or unset and whose own "alg" (if any)
+ * equals alg. alg NULL accepts a key alg of RSA-OAEP-256 or RSA-OAEP; an alg
+ * other than those two finds nothing. Keys carrying private material are
+ * skipped. NULL when none.
+ */
+const itsme_jwk_t *itsme_jwks_find_enc_key(const itsme_jwks_t *set, const char *alg);
+
 /* Loads a PEM private (or public) key (RSA >= 2048 bits or EC P-256;
  * unencrypted PEM only). kid NULL -> the RFC 7638 thumbprint. use may be
  * NULL, "sig" or "enc". Errors are ITSME_E_CONFIG. */

@@ -46,14 +46,11 @@ static apr_status_t load_set(const itsme_jwks_source_t *src, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-apr_status_t itsme_jwks_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
-                               const itsme_jwk_t **key, itsme_err_t **err)
+apr_status_t itsme_jwks_load(const itsme_jwks_source_t *src, apr_pool_t *p, int force,
+                             itsme_jwks_t **set, int *fetched, itsme_err_t **err)
 {
-    const itsme_jwks_source_t *src = baton;
-    itsme_jwks_t *set = NULL;
-    int fetched = 0;
-
-    if (!src || !src->cache || !src->jwks_uri || !key)
+    int dummy = 0;
+    if (!src || !src->cache || !src->jwks_uri || !set)
         return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL, "no JWKS source configured");
     if (!itsme_url_is_secure_endpoint(src->jwks_uri))
         return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL,
@@ -61,16 +58,27 @@ apr_status_t itsme_jwks_lookup(void *baton, apr_pool_t *p, const char *kid, cons
     itsme_cache_policy_t pol = {
         src->max_age > 0 ? src->max_age : ITSME_JWKS_MAX_AGE,
         src->min_refetch > 0 ? src->min_refetch : ITSME_JWKS_MIN_REFETCH,
-        0
+        force
     };
-    apr_status_t rv = load_set(src, p, &pol, &set, &fetched, err);
+    return load_set(src, p, &pol, set, fetched ? fetched : &dummy, err);
+}
+
+apr_status_t itsme_jwks_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
+                               const itsme_jwk_t **key, itsme_err_t **err)
+{
+    const itsme_jwks_source_t *src = baton;
+    itsme_jwks_t *set = NULL;
+    int fetched = 0;
+
+    if (!key)
+        return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL, "no JWKS source configured");
+    apr_status_t rv = itsme_jwks_load(src, p, 0, &set, &fetched, err);
     if (rv != APR_SUCCESS)
         return rv;
     const itsme_jwk_t *k = itsme_jwks_find_verify_key(set, kid, alg);
     if (!k && kid && !fetched) {
         /* maybe the OP rotated its keys: one refetch, rate-limited */
-        pol.force = 1;
-        rv = load_set(src, p, &pol, &set, &fetched, err);
+        rv = itsme_jwks_load(src, p, 1, &set, &fetched, err);
         if (rv != APR_SUCCESS)
             return rv;
         k = itsme_jwks_find_verify_key(set, kid, alg);

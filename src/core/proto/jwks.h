@@ -24,6 +24,15 @@ typedef struct {
     apr_interval_time_t min_refetch;  /* 0 -> ITSME_JWKS_MIN_REFETCH */
 } itsme_jwks_source_t;
 
+/* The OP's key set through the cache, for itsme_jwks_lookup and
+ * itsme_jwks_enc_key: checks src (ITSME_E_CONFIG; jwks_uri must be https or
+ * http to loopback) and reuses a body younger than max_age. force asks for a
+ * refetch, still at most one per min_refetch. *fetched (may be NULL) tells
+ * whether this call went to the network. A document that does not parse is
+ * dropped from the cache (ITSME_E_OP). */
+apr_status_t itsme_jwks_load(const itsme_jwks_source_t *src, apr_pool_t *p, int force,
+                             itsme_jwks_t **set, int *fetched, itsme_err_t **err);
+
 /* Matches itsme_key_lookup_fn (proto/id_token.h) with baton = itsme_jwks_source_t*. */
 apr_status_t itsme_jwks_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
                                const itsme_jwk_t **key, itsme_err_t **err);

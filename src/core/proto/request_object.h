@@ -24,9 +24,9 @@ typedef struct {
     const char *aud;                 /* the OP's issuer (itsme: SHOULD be the issuer) */
     const itsme_jwk_t *sign_key;     /* RP private key; RS256 (ES256 for EC keys) */
     const itsme_jwk_t *enc_key;      /* OP public key with use "enc"; NULL: signed only */
-    const char *enc_alg;             /* NULL -> ITSME_REQOBJ_DEFAULT_ALG */
+    const char *enc_alg;             /* NULL -> enc_key's alg, else ITSME_REQOBJ_DEFAULT_ALG */
     const char *enc_enc;             /* NULL -> ITSME_REQOBJ_DEFAULT_ENC */
-    apr_time_t now;
+    apr_time_t now;                  /* 0 -> apr_time_now() */
 } itsme_reqobj_t;
 
 /*
@@ -35,6 +35,12 @@ typedef struct {
  * nonce, code_challenge, code_challenge_method "S256", and when set
  * acr_values, prompt, ui_locales and claims (as a JSON object, not a string).
  * Signed with typ "JWT"; encrypted with cty "JWT" and the OP key's kid.
+ * Refusals (ITSME_E_CONFIG): no sign_key, or one that is not a private RSA /
+ * EC P-256 key fit for signing (use "sig" or unset, alg unset or the one
+ * used); aud or a required parameter (client_id, redirect_uri, scope, state,
+ * nonce, code_challenge) missing; claims that is not a JSON object; an
+ * enc_key that is not a public RSA key with use "enc" (or unset), whose alg
+ * differs from enc_alg, or an alg/enc not supported by itsme_jwe_encrypt.
  */
 apr_status_t itsme_request_object_build(apr_pool_t *p, const itsme_reqobj_t *ro,
                                         const char **jwt, itsme_err_t **err);
@@ -43,7 +49,11 @@ apr_status_t itsme_request_object_build(apr_pool_t *p, const itsme_reqobj_t *ro,
  * The OP's encryption key from its JWKS (through the cache of `src`): a
  * public RSA key with use "enc" (or no use), whose alg, if set, is the wanted
  * one (alg NULL -> any of RSA-OAEP-256 / RSA-OAEP). When several fit, the
- * first is taken. ITSME_E_OP when there is none.
+ * first is taken; keys carrying private material or under 2048 bits are
+ * skipped. When the cached set has none, one refetch is tried (rate-limited
+ * by min_refetch, as in itsme_jwks_lookup). ITSME_E_OP when there is none;
+ * an alg other than the two above is ITSME_E_CONFIG; a failed fetch keeps
+ * its own kind (ITSME_E_NETWORK...). *key lives as long as p.
  */
 apr_status_t itsme_jwks_enc_key(const itsme_jwks_source_t *src, apr_pool_t *p,
                                 const char *alg, const itsme_jwk_t **key, itsme_err_t **err);
