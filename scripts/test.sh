@@ -3,17 +3,19 @@
 #
 # 1. installs the missing Debian packages and the test OP's npm packages
 # 2. ./autogen.sh, then configure + make out of tree in build/
-# 3. unit tests (build/test/unit/check_itsme)
-# 4. a second build in build-asan/ (--enable-sanitizers): unit tests under
+# 3. project lint (scripts/lint.py: unique log tags, directive docs in step
+#    with the code, core/glue layering, file length)
+# 4. unit tests (build/test/unit/check_itsme)
+# 5. a second build in build-asan/ (--enable-sanitizers): unit tests under
 #    ASan + UBSan
-# 5. the integration suite (pytest, real httpd + node-oidc-provider + a
+# 6. the integration suite (pytest, real httpd + node-oidc-provider + a
 #    hostile OP) against build/.libs/mod_auth_itsme.so
 #
 # Logs: build/test-logs/<stage>.log. The last line printed is the total over
 # all stages, "N passed, M failed"; a stage that cannot run or crashes counts
 # as failed. Exit status 0 only when nothing failed.
 #
-# Environment: ITSME_SKIP_ASAN=1 skips stage 4; PYTEST_ARGS adds pytest
+# Environment: ITSME_SKIP_ASAN=1 skips stage 5; PYTEST_ARGS adds pytest
 # arguments (e.g. "-k hostile").
 
 set -uo pipefail
@@ -85,6 +87,21 @@ parse_pytest() { # stage log rc
     [ "$failed" -eq 0 ] || show_tail "$name" "$log"
 }
 
+# "N passed, M failed" as the last such line (scripts/lint.py)
+parse_plain() { # stage log rc
+    local name="$1" log="$2" rc="$3" line passed failed
+    line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)"
+    if [ -z "$line" ]; then
+        record "$name" 0 1 "no summary line (rc=$rc)"
+        show_tail "$name" "$log"
+        return
+    fi
+    passed="${line%% passed*}"
+    failed="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")"
+    record "$name" "$passed" "$failed"
+    [ "$failed" -eq 0 ] && [ "$rc" -eq 0 ] || show_tail "$name" "$log"
+}
+
 cannot_run() { # stage reason
     record "$1" 0 1 "not run: $2"
 }
@@ -105,6 +122,10 @@ if ! run_stage build 1800 bash -c "source '$REPO/scripts/lib.sh' && bootstrap &&
     record build 0 1 "autogen/configure/make failed"
     show_tail build "$LOG_DIR/build.log"
 fi
+
+# --- project lint (log tags, directive docs, layering, file length)
+run_stage lint 120 "$PYTHON" "$REPO/scripts/lint.py"
+parse_plain lint "$LOG_DIR/lint.log" $?
 
 # --- unit tests
 if [ "$BUILD_OK" -eq 1 ] && [ -x "$BUILD_DIR/test/unit/check_itsme" ]; then
