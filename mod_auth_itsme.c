@@ -23,6 +23,8 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     int rc = itsme_config_post(pconf, plog, ptemp, s);
 
     if (rc == OK)
+        rc = itsme_keys_post_config(pconf, s); /* itsme direct profile: RP keys, JWKS */
+    if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
     return rc;
@@ -48,6 +50,8 @@ static int itsme_quick_handler(request_rec *r, int lookup)
     if (lookup || r->main || r->prev)
         return DECLINED;
     sc = itsme_srv_cfg(r->server);
+    if (itsme_keys_jwks_matches(r, sc)) /* itsme direct profile: the RP's JWKS */
+        return itsme_keys_jwks_serve(r, sc);
     if (!itsme_callback_matches(r, sc))
         return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME01001: handling the redirect URI");

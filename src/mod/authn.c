@@ -28,8 +28,7 @@
 APLOG_USE_MODULE(auth_itsme);
 
 #define ITSME_MAX_STATE_COOKIES 5
-#define ITSME_ACR_BASIC "http://itsme.services/v2/claim/acr_basic"
-#define ITSME_ACR_ADVANCED "http://itsme.services/v2/claim/acr_advanced"
+/* ITSME_ACR_BASIC / ITSME_ACR_ADVANCED: mod.h (shared with the callback) */
 
 /* ---- helpers shared with the callback ---- */
 
@@ -309,8 +308,8 @@ static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
     if (!wanted)
         wanted = apr_array_make(r->pool, 1, sizeof(const char *));
     memset(&az, 0, sizeof(az));
-    rv = itsme_claims_request(r->pool, sc->profile, wanted, dc->scope, NULL, &az.scope,
-                              &az.claims, err);
+    rv = itsme_claims_request(r->pool, sc->profile, wanted, dc->scope, sc->service_code,
+                              &az.scope, &az.claims, err);
     if (rv != APR_SUCCESS)
         return rv;
     st->wanted_claims = wanted->nelts ? apr_array_pstrcat(r->pool, wanted, ' ') : NULL;
@@ -322,6 +321,9 @@ static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
     az.nonce = st->nonce;
     az.code_challenge = itsme_pkce_s256(r->pool, st->code_verifier);
     az.acr_values = st->acr;
+    /* itsme direct profile: the request object (keys.c) */
+    if ((rv = itsme_keys_request_object(r, sc, md, &az, err)) != APR_SUCCESS)
+        return rv;
     return itsme_authorize_url(r->pool, &az, url, err);
 }
 

@@ -172,7 +172,9 @@ static apr_status_t validate_id_token(login_t *l, const itsme_state_t *st, const
     chk.client_id = l->sc->client_id;
     chk.nonce = st->nonce;
     chk.now = l->now;
-    chk.decrypt_keys = NULL; /* itsme JWE profile: ItsmeDecryptionKey later */
+    /* itsme direct profile (keys.c): JWE and the acr asked for */
+    chk.decrypt_keys = itsme_keys_for_id_token(l->r, l->sc, idt);
+    chk.acr_allowed = itsme_keys_acr_allowed(l->r->pool, l->sc, st->acr);
     return itsme_id_token_validate(l->r->pool, idt, &chk, itsme_jwks_lookup, &l->keys, out,
                                    err);
 }
@@ -216,6 +218,8 @@ static apr_status_t gather_claims(login_t *l, const itsme_state_t *st,
     ur.client_id = l->sc->client_id;
     ur.lookup = itsme_jwks_lookup;
     ur.lookup_baton = &l->keys;
+    ur.decrypt_keys = l->sc->decrypt_keys;                       /* itsme direct profile */
+    ur.require_encrypted = itsme_cfg_expect_encryption(l->sc);  /* (keys.c) */
     rv = itsme_userinfo_fetch(p, &l->sc->http, &ur, &ui, err);
     if (rv != APR_SUCCESS)
         return rv;
@@ -254,7 +258,9 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
     s.issuer = l->issuer;
     s.created = s.last_seen = l->now;
     s.expires = l->now + itsme_cfg_session_max_age(l->sc);
-    s.id_token = l->md->end_session_endpoint ? tok->id_token : NULL;
+    /* id_token_hint: the signed token, the inner one of a JWE (RP-Initiated
+     * Logout §2: an encrypted ID token is decrypted before use as a hint) */
+    s.id_token = l->md->end_session_endpoint ? idt->raw : NULL;
     s.acr = idt->acr;
     *what = "session";
     return itsme_session_store(l->r, l->sc, &s, err);

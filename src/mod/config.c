@@ -27,6 +27,9 @@ void *itsme_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->session_max_age = ITSME_UNSET;
     c->session_inactivity = ITSME_UNSET;
     c->http_timeout = ITSME_UNSET;
+    /* itsme direct profile (keys.c) */
+    c->expect_encryption = ITSME_UNSET;
+    c->request_object = ITSME_UNSET;
     return c;
 }
 
@@ -51,7 +54,7 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     c->issuer = PICK(issuer);
     c->client_id = PICK(client_id);
     c->client_secret = PICK(client_secret);
-    c->client_key = PICK(client_key);
+    itsme_keys_merge(c, base, add); /* itsme direct profile: client_key, keys... */
     c->redirect_uri = PICK(redirect_uri);
     c->passphrases = PICK(passphrases);
     c->cookie_name = PICK(cookie_name);
@@ -172,11 +175,9 @@ const char *itsme_cfg_missing(const itsme_srv_cfg_t *c)
         return "ItsmeRedirectURI";
     if (!c->passphrases || c->passphrases->nelts == 0)
         return "ItsmeCryptoPassphrase";
-    /* Client authentication: a secret today; the itsme profile will also
-     * accept ItsmeClientKey (c->client_key) for private_key_jwt. */
-    if (!c->client_secret && !(c->profile == ITSME_PROFILE_ITSME && c->client_key))
-        return "ItsmeClientSecret";
-    return NULL;
+    /* Client authentication (secret or key) and the itsme profile's keys
+     * and service code: keys.c */
+    return itsme_keys_missing(c);
 }
 
 /* ---- post_config ---- */

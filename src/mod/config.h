@@ -42,6 +42,13 @@ typedef enum {
     ITSME_UNAUTH_PASS
 } itsme_unauth_e;
 
+/* itsme direct profile: one ItsmeDecryptionKey (keys.c) */
+typedef struct {
+    const itsme_jwk_t *jwk;          /* private RSA key, use "enc" */
+    const char *file;                /* as configured, for messages */
+    int published;                   /* 0: "retired", decrypts but not in the JWKS */
+} itsme_rp_key_t;
+
 typedef struct {
     int configured;                  /* an Itsme* directive (other than
                                         ItsmeHeaderPrefix) applies here */
@@ -54,9 +61,17 @@ typedef struct {
     /* client */
     const char *client_id;
     const char *client_secret;
-    /* ItsmeClientKey (private_key_jwt, itsme profile) slots in here later:
-     * itsme_cfg_missing() already accepts a key instead of a secret. */
-    const itsme_jwk_t *client_key;
+    /* ---- itsme direct profile (issue 3; setters, getters in keys.c) ---- */
+    const itsme_jwk_t *client_key;   /* the first ItsmeClientKey: private_key_jwt,
+                                        request object */
+    apr_array_header_t *sig_keys;    /* every ItsmeClientKey (const itsme_jwk_t *),
+                                        published; NULL unset */
+    apr_array_header_t *dec_keys;    /* ItsmeDecryptionKey: itsme_rp_key_t, NULL unset */
+    const char *service_code;        /* ItsmeServiceCode */
+    int expect_encryption;           /* ItsmeExpectEncryption 0/1, ITSME_UNSET: by profile */
+    int request_object;              /* ItsmeRequestObject 0/1, ITSME_UNSET: by discovery */
+    const char *jwks_uri;            /* ItsmeJWKSURI: path or absolute URL */
+    /* ---- end itsme direct profile ---- */
     const char *redirect_uri;        /* path or absolute URL */
     apr_array_header_t *passphrases; /* const char*, first seals */
     const char *cookie_name;
@@ -72,6 +87,11 @@ typedef struct {
     itsme_cache_t *cache;
     itsme_http_opts_t http;
     const char *redirect_path;       /* path part of redirect_uri */
+    /* runtime, itsme direct profile (keys.c) */
+    const apr_array_header_t *decrypt_keys; /* const itsme_jwk_t *, all dec_keys */
+    const char *jwks_path;           /* path part of jwks_uri */
+    const char *jwks_json;           /* the RP's public JWK Set, built once */
+    apr_size_t jwks_len;
 } itsme_srv_cfg_t;
 
 typedef struct {
@@ -112,6 +132,28 @@ const char *itsme_cfg_expected_issuer(const itsme_srv_cfg_t *c);
 int itsme_cfg_issuer_fits(const itsme_srv_cfg_t *c, const char *iss);
 /* The first required directive that is missing, or NULL when complete. */
 const char *itsme_cfg_missing(const itsme_srv_cfg_t *c);
+
+/* ---- itsme direct profile (issue 3): keys.c ---- */
+/* ItsmeExpectEncryption, default on for the itsme profile, off otherwise. */
+int itsme_cfg_expect_encryption(const itsme_srv_cfg_t *c);
+/* Client authentication and the itsme profile's own requirements: the
+ * missing directive, or NULL (called by itsme_cfg_missing). */
+const char *itsme_keys_missing(const itsme_srv_cfg_t *c);
+/* Merges the fields above into c (called by itsme_merge_srv_cfg). */
+void itsme_keys_merge(itsme_srv_cfg_t *c, const itsme_srv_cfg_t *base,
+                      const itsme_srv_cfg_t *add);
+/* post_config, after itsme_config_post: checks the keys of every ready
+ * server and prebuilds its JWKS document. OK or HTTP_INTERNAL_SERVER_ERROR. */
+int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s);
+const char *itsme_keys_set_client_key(cmd_parms *cmd, void *dc, const char *file,
+                                      const char *kid);
+const char *itsme_keys_add_decryption_key(cmd_parms *cmd, void *dc, const char *file,
+                                          const char *kid, const char *flag);
+const char *itsme_keys_set_service_code(cmd_parms *cmd, void *dc, const char *arg);
+const char *itsme_keys_set_expect_encryption(cmd_parms *cmd, void *dc, int on);
+const char *itsme_keys_set_request_object(cmd_parms *cmd, void *dc, int on);
+const char *itsme_keys_set_jwks_uri(cmd_parms *cmd, void *dc, const char *arg);
+/* ---- end itsme direct profile ---- */
 
 /* The directive table (cmds.c). */
 extern const command_rec itsme_cmds[];

@@ -1,1 +1,588 @@
-/* placeholder: implemented by its owner */
+/*
+ * keys.c: the itsme direct profile's glue (issue 3). The RP's own keys
+ * (ItsmeClientKey for private_key_jwt and request objects, ItsmeDecryptionKey
+ * for encrypted ID tokens and userinfo), their public JWK Set served at
+ * ItsmeJWKSURI, the encryption policy (ItsmeExpectEncryption), the request
+ * object (ItsmeRequestObject), the itsme service code and the acr check.
+ *
+ * Keys are read once, when the configuration is read; the JWK Set document
+ * is built once at post_config, so a request for it costs no key work.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "apr_file_io.h"
+#include "apr_uri.h"
+
+#include "core/jose.h"
+#include "core/json.h"
+#include "core/url.h"
+#include "core/proto/jwks.h"
+#include "core/proto/request_object.h"
+#include "mod/config.h"
+#include "mod/mod.h"
+
+APLOG_USE_MODULE(auth_itsme);
+
+#define KEYS_MAX_PEM_FILE (64 * 1024)
+#define KEYS_MAX_KID 128
+#define KEYS_MAX_SERVICE_CODE 128
+#define KEYS_JWKS_CACHE "public, max-age=3600"
+#define KEYS_SIG_ALG "RS256"
+#define KEYS_ENC_ALG "RSA-OAEP-256"
+
+/* ---- directives ---- */
+
+static itsme_srv_cfg_t *srv_of(cmd_parms *cmd)
+{
+    itsme_srv_cfg_t *c = itsme_srv_cfg(cmd->server);
+
+    c->configured = 1;
+    return c;
+}
+
+static const char *fail(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *fail(cmd_parms *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(cmd->temp_pool, fmt, ap);
+    va_end(ap);
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
+}
+
+/* memset through a volatile pointer: not optimised away. */
+static void *(*const volatile wipe)(void *, int, size_t) = memset;
+
+/* Reads a key file whole into buf (temp pool); warns when others may read it. */
+static const char *read_key_file(cmd_parms *cmd, const char *name, char **buf,
+                                 apr_size_t *len)
+{
+    const char *path = ap_server_root_relative(cmd->temp_pool, name);
+    apr_int32_t want = APR_FINFO_SIZE | APR_FINFO_TYPE | APR_FINFO_PROT;
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    if (!path || apr_stat(&fi, path, want, cmd->temp_pool) != APR_SUCCESS
+        || fi.filetype != APR_REG)
+        return fail(cmd, "cannot read key file %s", name);
+    if (fi.size <= 0 || fi.size > KEYS_MAX_PEM_FILE)
+        return fail(cmd, "key file %s is empty or too large", name);
+    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS)
+        return fail(cmd, "cannot read key file %s", name);
+    *buf = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, len);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS)
+        return fail(cmd, "cannot read key file %s", name);
+    (*buf)[*len] = '\0';
+    if (fi.protection & APR_FPROT_WREAD)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     "ITSME02000: %s: the private key file %s can be read by every user; "
+                     "make it readable by root only (chmod 600)", cmd->cmd->name, name);
+    return NULL;
+}
+
+static int kid_ok(const char *kid)
+{
+    apr_size_t n = 0;
+
+    for (; kid[n]; n++)
+        if (!apr_isalnum(kid[n]) && !strchr("-_.:~", kid[n]))
+            return 0;
+    return n > 0 && n <= KEYS_MAX_KID;
+}
+
+/* Loads a private RSA key (>= 2048 bits, the core checks the size). */
+static const char *load_key(cmd_parms *cmd, const char *file, const char *kid, const char *use,
+                            const itsme_jwk_t **out)
+{
+    itsme_err_t *err = NULL;
+    itsme_jwk_t *k = NULL;
+    const char *msg;
+    char *pem = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv;
+
+    if (kid && !kid_ok(kid))
+        return fail(cmd, "kid '%s' must be 1-%d characters of A-Z a-z 0-9 - _ . : ~", kid,
+                    KEYS_MAX_KID);
+    if ((msg = read_key_file(cmd, file, &pem, &len)) != NULL)
+        return msg;
+    rv = itsme_jwk_from_pem(cmd->pool, pem, len, kid, use, &k, &err);
+    wipe(pem, 0, len);
+    if (rv != APR_SUCCESS)
+        return fail(cmd, "%s: %s", file, itsme_err_str(cmd->temp_pool, err));
+    if (strcmp(itsme_jwk_kty(k), "RSA") != 0 || !itsme_jwk_is_private(k))
+        return fail(cmd, "%s must hold an RSA private key (itsme supports RSA only)", file);
+    *out = k;
+    return NULL;
+}
+
+const char *itsme_keys_set_client_key(cmd_parms *cmd, void *dc, const char *file,
+                                      const char *kid)
+{
+    itsme_srv_cfg_t *c = srv_of(cmd);
+    const itsme_jwk_t *k = NULL;
+    const char *msg;
+
+    (void)dc;
+    if ((msg = load_key(cmd, file, kid, "sig", &k)) != NULL)
+        return msg;
+    if (!c->sig_keys) {
+        c->sig_keys = apr_array_make(cmd->pool, 2, sizeof(const itsme_jwk_t *));
+        c->client_key = k; /* the first one signs */
+    }
+    APR_ARRAY_PUSH(c->sig_keys, const itsme_jwk_t *) = k;
+    return NULL;
+}
+
+const char *itsme_keys_add_decryption_key(cmd_parms *cmd, void *dc, const char *file,
+                                          const char *kid, const char *flag)
+{
+    itsme_srv_cfg_t *c = srv_of(cmd);
+    itsme_rp_key_t *rk;
+    const char *msg;
+
+    (void)dc;
+    if (kid && !flag && !strcasecmp(kid, "retired")) {
+        flag = kid;
+        kid = NULL;
+    }
+    if (flag && strcasecmp(flag, "retired") != 0)
+        return fail(cmd, "'%s': the third argument can only be 'retired'", flag);
+    if (!c->dec_keys)
+        c->dec_keys = apr_array_make(cmd->pool, 2, sizeof(itsme_rp_key_t));
+    rk = apr_array_push(c->dec_keys);
+    rk->file = file;
+    rk->published = flag == NULL;
+    if ((msg = load_key(cmd, file, kid, "enc", &rk->jwk)) != NULL)
+        return msg;
+    return NULL;
+}
+
+const char *itsme_keys_set_service_code(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_size_t n = 0;
+
+    (void)dc;
+    for (; arg[n]; n++)
+        if (!apr_isalnum(arg[n]) && arg[n] != '_' && arg[n] != '-')
+            return fail(cmd, "'%s' must match [A-Za-z0-9_-]+", arg);
+    if (n == 0 || n > KEYS_MAX_SERVICE_CODE)
+        return fail(cmd, "the service code must have 1 to %d characters",
+                    KEYS_MAX_SERVICE_CODE);
+    srv_of(cmd)->service_code = arg;
+    return NULL;
+}
+
+const char *itsme_keys_set_expect_encryption(cmd_parms *cmd, void *dc, int on)
+{
+    (void)dc;
+    srv_of(cmd)->expect_encryption = on ? 1 : 0;
+    return NULL;
+}
+
+const char *itsme_keys_set_request_object(cmd_parms *cmd, void *dc, int on)
+{
+    (void)dc;
+    srv_of(cmd)->request_object = on ? 1 : 0;
+    return NULL;
+}
+
+const char *itsme_keys_set_jwks_uri(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_uri_t uri;
+
+    (void)dc;
+    if (strchr(arg, '#') || strchr(arg, '?'))
+        return fail(cmd, "'%s' must not have a query or a fragment", arg);
+    if (arg[0] == '/') {
+        if (arg[1] == '/')
+            return fail(cmd, "'%s' is not a path (starts with //)", arg);
+    }
+    else if (!itsme_url_is_absolute(arg)) {
+        return fail(cmd, "'%s' must be a path starting with '/' or an absolute URL", arg);
+    }
+    else if (!itsme_url_is_secure_endpoint(arg)) {
+        return fail(cmd, "'%s' must be https (http only to a loopback host)", arg);
+    }
+    else if (apr_uri_parse(cmd->temp_pool, arg, &uri) != APR_SUCCESS || !uri.path
+             || uri.path[0] != '/' || !uri.path[1]) {
+        return fail(cmd, "'%s' has no path", arg);
+    }
+    srv_of(cmd)->jwks_uri = arg;
+    return NULL;
+}
+
+/* ---- getters, required set, merging ---- */
+
+int itsme_cfg_expect_encryption(const itsme_srv_cfg_t *c)
+{
+    if (c->expect_encryption != ITSME_UNSET)
+        return c->expect_encryption;
+    return c->provider_name && c->profile == ITSME_PROFILE_ITSME;
+}
+
+/* ItsmeRequestObject, else what the OP's discovery demands. */
+static int want_request_object(const itsme_srv_cfg_t *c, const itsme_metadata_t *md)
+{
+    if (c->request_object != ITSME_UNSET)
+        return c->request_object;
+    return md->require_signed_request_object;
+}
+
+const char *itsme_keys_missing(const itsme_srv_cfg_t *c)
+{
+    if (c->profile == ITSME_PROFILE_ITSME) {
+        if (!c->client_key)
+            return "ItsmeClientKey";
+        if (!c->service_code)
+            return "ItsmeServiceCode";
+    }
+    else if (!c->client_secret && !c->client_key) {
+        return "ItsmeClientSecret";
+    }
+    if (itsme_cfg_expect_encryption(c) && (!c->dec_keys || c->dec_keys->nelts == 0))
+        return "ItsmeDecryptionKey";
+    if (c->request_object == 1 && !c->client_key)
+        return "ItsmeClientKey";
+    return NULL;
+}
+
+void itsme_keys_merge(itsme_srv_cfg_t *c, const itsme_srv_cfg_t *base,
+                      const itsme_srv_cfg_t *add)
+{
+    const itsme_srv_cfg_t *sig = add->sig_keys ? add : base;
+
+    c->client_key = sig->client_key;
+    c->sig_keys = sig->sig_keys;
+    c->dec_keys = add->dec_keys ? add->dec_keys : base->dec_keys;
+    c->service_code = add->service_code ? add->service_code : base->service_code;
+    c->expect_encryption = add->expect_encryption != ITSME_UNSET ? add->expect_encryption
+                                                                 : base->expect_encryption;
+    c->request_object = add->request_object != ITSME_UNSET ? add->request_object
+                                                           : base->request_object;
+    c->jwks_uri = add->jwks_uri ? add->jwks_uri : base->jwks_uri;
+}
+
+/* ---- post_config: checks and the JWK Set document ---- */
+
+static const char *where(apr_pool_t *p, const server_rec *s)
+{
+    if (!s->defn_name)
+        return "the main server configuration";
+    return apr_psprintf(p, "the virtual host defined at %s:%u", s->defn_name,
+                        s->defn_line_number);
+}
+
+/* NULL when every kid of the RP's keys is unique, else the first repeated. */
+static const char *repeated_kid(apr_pool_t *p, const itsme_srv_cfg_t *c)
+{
+    apr_hash_t *seen = apr_hash_make(p);
+    int i, n_sig = c->sig_keys ? c->sig_keys->nelts : 0;
+    int n_dec = c->dec_keys ? c->dec_keys->nelts : 0;
+
+    for (i = 0; i < n_sig + n_dec; i++) {
+        const itsme_jwk_t *k = i < n_sig
+                                   ? APR_ARRAY_IDX(c->sig_keys, i, const itsme_jwk_t *)
+                                   : APR_ARRAY_IDX(c->dec_keys, i - n_sig, itsme_rp_key_t).jwk;
+        const char *kid = itsme_jwk_kid(k);
+
+        if (apr_hash_get(seen, kid, APR_HASH_KEY_STRING))
+            return kid;
+        apr_hash_set(seen, kid, APR_HASH_KEY_STRING, kid);
+    }
+    return NULL;
+}
+
+static apr_status_t add_public(apr_pool_t *p, itsme_json_t *arr, const itsme_jwk_t *k,
+                               const char *alg)
+{
+    itsme_json_t *o = itsme_jwk_public_json(p, k);
+
+    if (!o || itsme_json_set_string(o, "alg", alg) != APR_SUCCESS
+        || itsme_json_array_append(arr, o) != APR_SUCCESS)
+        return APR_ENOMEM;
+    return APR_SUCCESS;
+}
+
+/* {"keys":[every ItsmeClientKey (sig, RS256), every published
+ * ItsmeDecryptionKey (enc, RSA-OAEP-256)]}; *n is the number of keys. */
+static const char *jwks_document(apr_pool_t *p, const itsme_srv_cfg_t *c, int *n)
+{
+    itsme_json_t *doc = itsme_json_object_new(p), *arr = itsme_json_array_new(p);
+    apr_status_t rv = doc && arr ? APR_SUCCESS : APR_ENOMEM;
+    int i;
+
+    *n = 0;
+    for (i = 0; rv == APR_SUCCESS && c->sig_keys && i < c->sig_keys->nelts; i++, ++*n)
+        rv = add_public(p, arr, APR_ARRAY_IDX(c->sig_keys, i, const itsme_jwk_t *),
+                        KEYS_SIG_ALG);
+    for (i = 0; rv == APR_SUCCESS && c->dec_keys && i < c->dec_keys->nelts; i++) {
+        const itsme_rp_key_t *rk = &APR_ARRAY_IDX(c->dec_keys, i, itsme_rp_key_t);
+
+        if (rk->published) {
+            rv = add_public(p, arr, rk->jwk, KEYS_ENC_ALG);
+            ++*n;
+        }
+    }
+    if (rv != APR_SUCCESS || itsme_json_set(doc, "keys", arr) != APR_SUCCESS)
+        return NULL;
+    return itsme_json_dump(p, doc);
+}
+
+static const char *uri_path(apr_pool_t *p, const char *uri)
+{
+    apr_uri_t u;
+
+    if (uri[0] == '/')
+        return uri;
+    if (apr_uri_parse(p, uri, &u) == APR_SUCCESS && u.path)
+        return u.path;
+    return "/";
+}
+
+/* The JWK Set of c, or why not (safe to log). */
+static const char *build_jwks(apr_pool_t *p, itsme_srv_cfg_t *c)
+{
+    int n = 0;
+
+    c->jwks_path = uri_path(p, c->jwks_uri);
+    if (c->redirect_path && !strcmp(c->jwks_path, c->redirect_path))
+        return "ItsmeJWKSURI has the same path as ItsmeRedirectURI";
+    c->jwks_json = jwks_document(p, c, &n);
+    if (!c->jwks_json)
+        return "cannot build the JWK Set document";
+    if (n == 0)
+        return "ItsmeJWKSURI is set, but there is no ItsmeClientKey or published "
+               "ItsmeDecryptionKey to publish";
+    c->jwks_len = strlen(c->jwks_json);
+    return NULL;
+}
+
+/* Checks one ready server and builds its runtime key objects. */
+static const char *keys_server(apr_pool_t *p, itsme_srv_cfg_t *c)
+{
+    apr_array_header_t *dk = apr_array_make(p, 2, sizeof(const itsme_jwk_t *));
+    const char *kid = repeated_kid(p, c);
+    int i;
+
+    if (kid)
+        return apr_psprintf(p, "the key id '%s' is used by more than one ItsmeClientKey / "
+                               "ItsmeDecryptionKey (give each key its own kid)", kid);
+    for (i = 0; c->dec_keys && i < c->dec_keys->nelts; i++)
+        APR_ARRAY_PUSH(dk, const itsme_jwk_t *) = APR_ARRAY_IDX(c->dec_keys, i,
+                                                                itsme_rp_key_t).jwk;
+    c->decrypt_keys = dk; /* never NULL once ready: see itsme_keys_for_id_token */
+    c->jwks_path = NULL;
+    c->jwks_json = NULL;
+    return c->jwks_uri ? build_jwks(p, c) : NULL;
+}
+
+int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    server_rec *cur;
+
+    for (cur = s; cur; cur = cur->next) {
+        itsme_srv_cfg_t *c = itsme_srv_cfg(cur);
+        const char *why;
+
+        if (!c->ready)
+            continue;
+        if ((why = keys_server(pconf, c)) != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, cur, "ITSME02001: %s: %s", where(pconf, cur),
+                         why);
+            c->ready = 0;
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cur,
+                     "ITSME02002: %s: %d signing key(s), %d decryption key(s), encryption "
+                     "%s, JWKS at %s", where(pconf, cur),
+                     c->sig_keys ? c->sig_keys->nelts : 0, c->decrypt_keys->nelts,
+                     itsme_cfg_expect_encryption(c) ? "expected" : "optional",
+                     c->jwks_path ? c->jwks_path : "(not published)");
+    }
+    return OK;
+}
+
+/* ---- the JWK Set at ItsmeJWKSURI ---- */
+
+int itsme_keys_jwks_matches(request_rec *r, const itsme_srv_cfg_t *sc)
+{
+    return sc->ready && sc->jwks_json && r->parsed_uri.path
+           && strcmp(r->parsed_uri.path, sc->jwks_path) == 0;
+}
+
+int itsme_keys_jwks_serve(request_rec *r, const itsme_srv_cfg_t *sc)
+{
+    if (r->method_number != M_GET) { /* HEAD is M_GET with header_only */
+        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
+        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
+                               "The key set is read with GET.");
+    }
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", KEYS_JWKS_CACHE);
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_length(r, (apr_off_t)sc->jwks_len);
+    if (!r->header_only)
+        ap_rwrite(sc->jwks_json, (int)sc->jwks_len, r);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME02003: served the RP's JWK Set");
+    return OK;
+}
+
+/* ---- ID token and acr ---- */
+
+/* A header value from the OP, escaped and bounded for the log. */
+static const char *shown(apr_pool_t *p, const char *v)
+{
+    return v ? ap_escape_logitem(p, apr_pstrndup(p, v, 64)) : "-";
+}
+
+/* Says which of our keys the OP encrypted to (which kid, after a rotation). */
+static void log_jwe(request_rec *r, const char *compact)
+{
+    itsme_jwe_header_t *h = NULL;
+
+    if (!APLOGrdebug(r) || itsme_jwe_header(r->pool, compact, &h, NULL) != APR_SUCCESS)
+        return;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "ITSME02006: the ID token is a JWE: alg %s, enc %s, kid %s",
+                  shown(r->pool, h->alg), shown(r->pool, h->enc), shown(r->pool, h->kid));
+}
+
+const apr_array_header_t *itsme_keys_for_id_token(request_rec *r, const itsme_srv_cfg_t *sc,
+                                                  const char *compact)
+{
+    int jwe = itsme_jose_compact_parts(compact) == 5;
+
+    if (jwe)
+        log_jwe(r, compact);
+    if (itsme_cfg_expect_encryption(sc))
+        return sc->decrypt_keys; /* non-NULL: a plain JWS is refused */
+    if (jwe && sc->decrypt_keys && sc->decrypt_keys->nelts > 0)
+        return sc->decrypt_keys;
+    return NULL;
+}
+
+const char *const *itsme_keys_acr_allowed(apr_pool_t *p, const itsme_srv_cfg_t *sc,
+                                          const char *asked)
+{
+    apr_array_header_t *a;
+    char *copy, *last = NULL, *t;
+
+    if (sc->profile != ITSME_PROFILE_ITSME || !asked || !*asked)
+        return NULL;
+    a = apr_array_make(p, 4, sizeof(const char *));
+    copy = apr_pstrdup(p, asked);
+    for (t = apr_strtok(copy, " ", &last); t; t = apr_strtok(NULL, " ", &last)) {
+        APR_ARRAY_PUSH(a, const char *) = t;
+        if (!strcasecmp(t, ITSME_ACR_BASIC)) /* the stricter level is welcome too */
+            APR_ARRAY_PUSH(a, const char *) = ITSME_ACR_ADVANCED;
+    }
+    APR_ARRAY_PUSH(a, const char *) = NULL;
+    return (const char *const *)a->elts;
+}
+
+/* ---- the request object ---- */
+
+static const char *const enc_algs[] = {"RSA-OAEP-256", "RSA-OAEP", NULL};
+static const char *const enc_encs[] = {"A128CBC-HS256", "A256GCM", NULL};
+
+/* The first of prefs the OP lists, or prefs[0] when it lists nothing;
+ * NULL when it lists others only. */
+static const char *pick(const apr_array_header_t *listed, const char *const *prefs)
+{
+    int i;
+
+    if (!listed || listed->nelts == 0)
+        return prefs[0];
+    for (i = 0; prefs[i]; i++)
+        if (itsme_metadata_has(listed, prefs[i]))
+            return prefs[i];
+    return NULL;
+}
+
+/* The OP's public encryption key and the alg for it; *key stays NULL when
+ * the OP publishes none we can use (the object is then signed only). */
+static apr_status_t op_enc_key(request_rec *r, const itsme_srv_cfg_t *sc,
+                               const itsme_metadata_t *md, itsme_reqobj_t *ro,
+                               itsme_err_t **err)
+{
+    const apr_array_header_t *listed = md->request_object_encryption_algs;
+    itsme_jwks_source_t src;
+    int i;
+
+    memset(&src, 0, sizeof(src));
+    src.cache = sc->cache;
+    src.http = &sc->http;
+    src.jwks_uri = md->jwks_uri;
+    src.now = apr_time_now();
+    for (i = 0; enc_algs[i]; i++) {
+        itsme_err_t *e = NULL;
+        apr_status_t rv;
+
+        if (listed && listed->nelts > 0 && !itsme_metadata_has(listed, enc_algs[i]))
+            continue;
+        rv = itsme_jwks_enc_key(&src, r->pool, enc_algs[i], &ro->enc_key, &e);
+        if (rv == APR_SUCCESS) {
+            ro->enc_alg = enc_algs[i];
+            return APR_SUCCESS;
+        }
+        if (!e || e->status != APR_NOTFOUND)
+            return itsme_err_wrap(r->pool, err, e ? e->kind : ITSME_E_OP, e,
+                                  "request object: the OP's keys");
+    }
+    ro->enc_key = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t itsme_keys_request_object(request_rec *r, const itsme_srv_cfg_t *sc,
+                                       const itsme_metadata_t *md, itsme_authz_req_t *az,
+                                       itsme_err_t **err)
+{
+    const char *iss = itsme_cfg_expected_issuer(sc), *jwt = NULL;
+    itsme_reqobj_t ro;
+    apr_status_t rv;
+
+    if (!want_request_object(sc, md))
+        return APR_SUCCESS;
+    if (!sc->client_key)
+        return itsme_err_make(r->pool, err, ITSME_E_CONFIG, APR_EINVAL,
+                              "the OP requires signed request objects "
+                              "(require_signed_request_object), but ItsmeClientKey is not set");
+    memset(&ro, 0, sizeof(ro));
+    ro.params = az;
+    ro.aud = iss ? iss : md->issuer;
+    ro.sign_key = sc->client_key;
+    ro.enc_enc = pick(md->request_object_encryption_encs, enc_encs);
+    ro.now = apr_time_now();
+    if ((rv = op_enc_key(r, sc, md, &ro, err)) != APR_SUCCESS
+        || (rv = itsme_request_object_build(r->pool, &ro, &jwt, err)) != APR_SUCCESS)
+        return rv;
+    az->request = jwt;
+    az->claims = NULL;     /* only inside the object: the URL stays short */
+    az->acr_values = NULL;
+    if (ro.enc_key)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "ITSME02004: request object signed with key %s, encrypted (%s) to "
+                      "the OP's key %s", itsme_jwk_kid(sc->client_key), ro.enc_alg,
+                      itsme_jwk_kid(ro.enc_key) ? itsme_jwk_kid(ro.enc_key) : "-");
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "ITSME02005: request object signed with key %s, not encrypted (the "
+                      "OP publishes no encryption key)", itsme_jwk_kid(sc->client_key));
+    return APR_SUCCESS;
+}

@@ -8,6 +8,7 @@
 #include "httpd.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/proto/authorize.h"
 #include "core/proto/metadata.h"
 #include "core/proto/state.h"
 #include "core/session/session.h"
@@ -61,5 +62,26 @@ apr_status_t itsme_state_cookie_open(request_rec *r, const itsme_srv_cfg_t *sc,
 /* ---- callback.c ---- */
 int itsme_callback_matches(request_rec *r, const itsme_srv_cfg_t *sc);
 int itsme_callback_handle(request_rec *r, const itsme_srv_cfg_t *sc);
+
+/* ---- keys.c: itsme direct profile (issue 3) ---- */
+#define ITSME_ACR_BASIC "http://itsme.services/v2/claim/acr_basic"
+#define ITSME_ACR_ADVANCED "http://itsme.services/v2/claim/acr_advanced"
+/* The RP's JWK Set at ItsmeJWKSURI (quick handler). */
+int itsme_keys_jwks_matches(request_rec *r, const itsme_srv_cfg_t *sc);
+int itsme_keys_jwks_serve(request_rec *r, const itsme_srv_cfg_t *sc);
+/* The decryption keys for this ID token: all of them when encryption is
+ * expected or the token is a JWE, else NULL (a plain JWS is wanted). */
+const apr_array_header_t *itsme_keys_for_id_token(request_rec *r, const itsme_srv_cfg_t *sc,
+                                                  const char *compact);
+/* itsme profile: the acr values an ID token may carry (NULL-terminated, for
+ * itsme_idt_check_t.acr_allowed) given the acr_values asked (space
+ * separated); asking basic also admits advanced. NULL: not checked. */
+const char *const *itsme_keys_acr_allowed(apr_pool_t *p, const itsme_srv_cfg_t *sc,
+                                          const char *asked);
+/* Moves az's parameters into a request object (az->request) when
+ * ItsmeRequestObject or the OP's discovery asks for one; else leaves az. */
+apr_status_t itsme_keys_request_object(request_rec *r, const itsme_srv_cfg_t *sc,
+                                       const itsme_metadata_t *md, itsme_authz_req_t *az,
+                                       itsme_err_t **err);
 
 #endif

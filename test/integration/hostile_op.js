@@ -9,12 +9,21 @@
 // Prints "HOSTILE READY <json>" on stdout once it listens.
 //
 //   POST /mode {"mode": "<mode>"}   switch the mode (GET /mode shows it)
+//   POST /rp {"jwks": {...}}        the relying party's public keys (JWE modes)
 //   GET  /_log                      what the relying party sent
 //   POST /_log/clear
 //
 // Modes: valid (control), wrong-iss, wrong-aud, expired, bad-sig, alg-none,
 // hs256-pubkey, nonce-mismatch, no-sub, state-mismatch, unknown-kid,
 // iat-future, userinfo-sub-mismatch, token-500, access-denied.
+// JWE modes (itsme profile; the ID token is encrypted to the RP's enc key
+// posted to /rp, kid e1 unless said otherwise): jwe-valid (control),
+// jwe-unknown-kid (to a key the RP does not have), jwe-alg-none (inner JWT
+// unsigned), jwe-bad-sig (inner JWS signed by a key not in our JWKS),
+// jwe-not-jws (plain JSON claims inside), jwe-retired-key (to kid e0),
+// jwe-acr-basic (acr acr_basic whatever was asked).
+// Client authentication: client_secret_basic, client_secret_post, or
+// private_key_jwt (the assertion is not verified: not what these tests are about).
 
 const http = require('node:http');
 const path = require('node:path');
@@ -28,7 +37,11 @@ const MODES = [
   'valid', 'wrong-iss', 'wrong-aud', 'expired', 'bad-sig', 'alg-none', 'hs256-pubkey',
   'nonce-mismatch', 'no-sub', 'state-mismatch', 'unknown-kid', 'iat-future',
   'userinfo-sub-mismatch', 'token-500', 'access-denied',
+  'jwe-valid', 'jwe-unknown-kid', 'jwe-alg-none', 'jwe-bad-sig', 'jwe-not-jws', 'jwe-retired-key',
+  'jwe-acr-basic',
 ];
+
+const ACR_BASIC = 'http://itsme.services/v2/claim/acr_basic';
 
 const SUB = 'hostile-user-0001';
 const USER = {
@@ -91,6 +104,13 @@ function clientFrom(req, form) {
   if (form.get('client_id') && form.get('client_secret')) {
     return { id: form.get('client_id'), method: 'client_secret_post' };
   }
+  if (form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+      && form.get('client_assertion')) {
+    try {
+      const { sub } = jose.decodeJwt(form.get('client_assertion'));
+      if (sub) return { id: sub, method: 'private_key_jwt' };
+    } catch (e) { /* not a JWT: no client */ }
+  }
   return null;
 }
 
@@ -101,6 +121,7 @@ class HostileOP {
     this.codes = new Map();   // code -> {nonce, client_id, redirect_uri, code_challenge}
     this.tokens = new Map();  // access token -> client_id
     this.log = [];
+    this.rpJwks = { keys: [] };
   }
 
   base(req) { return `http://${req.headers.host}`; }
@@ -117,7 +138,7 @@ class HostileOP {
       response_types_supported: ['code'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       code_challenge_methods_supported: ['S256'],
       scopes_supported: ['openid', 'name', 'profile', 'date-of-birth', 'nin', 'address', 'email',
         'phone', 'nationality', 'place-of-birth', 'itsme-eid'],
@@ -191,14 +212,22 @@ class HostileOP {
       case 'nonce-mismatch': claims.nonce = `not-${nonce || 'a'}-nonce`; break;
       case 'no-sub': delete claims.sub; break;
       case 'iat-future': claims.iat = now + 3600; claims.auth_time = now + 3600; claims.exp = now + 3900; break;
+      case 'jwe-acr-basic': claims.acr = ACR_BASIC; break;
       default: break;
     }
+    if (mode.startsWith('jwe-')) return this.encryptedIdToken(claims, mode);
+    return this.signedIdToken(claims, mode);
+  }
+
+  async signedIdToken(claims, mode) {
     const { main, other, publicPem } = this.keys;
     switch (mode) {
+      case 'jwe-bad-sig':
       case 'bad-sig':
         return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'h1', typ: 'JWT' }).sign(other);
       case 'unknown-kid':
         return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'h2-not-published', typ: 'JWT' }).sign(other);
+      case 'jwe-alg-none':
       case 'alg-none':
         return `${b64uJson({ alg: 'none', typ: 'JWT' })}.${b64uJson(claims)}.`;
       case 'hs256-pubkey': {
@@ -209,6 +238,26 @@ class HostileOP {
       default:
         return new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'h1', typ: 'JWT' }).sign(main);
     }
+  }
+
+  // itsme: the signed ID token inside a JWE (RSA-OAEP-256, A128CBC-HS256,
+  // cty JWT) encrypted to one of the RP's enc keys.
+  async encryptedIdToken(claims, mode) {
+    const inner = mode === 'jwe-not-jws' ? JSON.stringify(claims) : await this.signedIdToken(claims, mode);
+    const alg = 'RSA-OAEP-256';
+    let kid = mode === 'jwe-retired-key' ? 'e0' : 'e1';
+    let key;
+    if (mode === 'jwe-unknown-kid') {
+      kid = 'e-unknown';
+      ({ publicKey: key } = await jose.generateKeyPair(alg, { modulusLength: 2048 }));
+    } else {
+      const jwk = this.rpJwks.keys.find((k) => k.kid === kid && k.use === 'enc');
+      if (!jwk) throw new Error(`no RP enc key ${kid} posted to /rp`);
+      key = await jose.importJWK({ ...jwk, alg }, alg);
+    }
+    return new jose.CompactEncrypt(new TextEncoder().encode(inner))
+      .setProtectedHeader({ alg, enc: 'A128CBC-HS256', kid, cty: 'JWT' })
+      .encrypt(key);
   }
 
   userinfo(req, res) {
@@ -244,6 +293,13 @@ class HostileOP {
         if (!MODES.includes(mode)) return send(res, 400, { error: `unknown mode ${mode}`, modes: MODES });
         this.mode = mode;
         return send(res, 200, { mode });
+      }
+      case 'POST /rp': {
+        let jwks;
+        try { ({ jwks } = JSON.parse(body)); } catch (e) { jwks = undefined; }
+        if (!jwks || !Array.isArray(jwks.keys)) return send(res, 400, { error: 'want {"jwks": {"keys": [...]}}' });
+        this.rpJwks = jwks;
+        return send(res, 200, { keys: jwks.keys.length });
       }
       case 'GET /_log': return send(res, 200, this.log);
       case 'POST /_log/clear': this.log.length = 0; return send(res, 200, { cleared: true });

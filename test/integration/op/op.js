@@ -155,23 +155,60 @@ function itsmeView(a) {
   return v;
 }
 
+const ITSME_ACR_BASIC = `${ITSME_CLAIM}acr_basic`;
+const ITSME_ACR_ADVANCED = `${ITSME_CLAIM}acr_advanced`;
+
+// itsme V2 as its documentation describes it: RS256 signatures, RSA-OAEP(-256)
+// key transport, A128CBC-HS256 / A256GCM content encryption, nothing else.
+const ITSME_JWA = {
+  idTokenSigningAlgValues: ['RS256'],
+  userinfoSigningAlgValues: ['RS256'],
+  requestObjectSigningAlgValues: ['RS256'],
+  clientAuthSigningAlgValues: ['RS256'],
+  idTokenEncryptionAlgValues: ['RSA-OAEP', 'RSA-OAEP-256'],
+  idTokenEncryptionEncValues: ['A128CBC-HS256', 'A256GCM'],
+  userinfoEncryptionAlgValues: ['RSA-OAEP', 'RSA-OAEP-256'],
+  userinfoEncryptionEncValues: ['A128CBC-HS256', 'A256GCM'],
+  requestObjectEncryptionAlgValues: ['RSA-OAEP', 'RSA-OAEP-256'],
+  requestObjectEncryptionEncValues: ['A128CBC-HS256', 'A256GCM'],
+};
+
 const PROFILES = {
   broker: {
     scopes: () => BROKER_SCOPES,
     standalone: [],
     view: (a) => a,
-    features: {},
+    features: () => ({}),
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    acrValues: [],
   },
   itsme: {
     scopes: (cfg) => itsmeScopes(cfg.serviceCodes || ['TEST_SERVICE']),
     standalone: ITSME_STANDALONE,
     view: itsmeView,
-    features: {
+    features: (cfg) => ({
       encryption: { enabled: true },
-      requestObjects: { request: true, requestUri: false, requireSignedRequestObject: false },
-    },
+      jwtUserinfo: { enabled: true },
+      requestObjects: {
+        request: true,
+        requestUri: false,
+        requireSignedRequestObject: cfg.requireSignedRequestObject !== false,
+      },
+    }),
+    clientAuthMethods: ['private_key_jwt', 'client_secret_post'],
+    acrValues: [ITSME_ACR_BASIC, ITSME_ACR_ADVANCED],
+    enabledJWA: ITSME_JWA,
   },
 };
+
+// The acr a login reports: cfg.acrResult when set, else the strictest of
+// the acr_values asked (itsme: "if both are sent, the stricter wins").
+function loginAcr(cfg, params) {
+  if (cfg.acrResult) return cfg.acrResult;
+  const asked = (params.acr_values || '').split(' ').filter(Boolean);
+  if (asked.includes(ITSME_ACR_ADVANCED)) return ITSME_ACR_ADVANCED;
+  return asked[0];
+}
 
 // --------------------------------------------------------------------------
 // Configuration file (all keys optional)
@@ -209,11 +246,21 @@ function normaliseClient(c) {
 // --------------------------------------------------------------------------
 // The provider
 
+// The OP's private keys: a signing key, and under the itsme profile an
+// encryption key (use enc) that request objects are encrypted to, with the
+// alg cfg.opEncAlg (default RSA-OAEP-256; null publishes it without alg).
 async function signingKeys(cfg) {
   if (cfg.jwks) return cfg.jwks;
-  const { privateKey } = await jose.generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  const opts = { modulusLength: 2048, extractable: true };
+  const { privateKey } = await jose.generateKeyPair('RS256', opts);
   const jwk = await jose.exportJWK(privateKey);
-  return { keys: [{ ...jwk, kid: 'op-sig-1', use: 'sig', alg: 'RS256' }] };
+  const keys = [{ ...jwk, kid: 'op-sig-1', use: 'sig', alg: 'RS256' }];
+  if ((cfg.profile || 'broker') === 'itsme' && cfg.opEncKey !== false) {
+    const { privateKey: encKey } = await jose.generateKeyPair('RSA-OAEP-256', opts);
+    const alg = cfg.opEncAlg === undefined ? 'RSA-OAEP-256' : cfg.opEncAlg;
+    keys.push({ ...(await jose.exportJWK(encKey)), kid: 'op-enc-1', use: 'enc', ...(alg ? { alg } : {}) });
+  }
+  return { keys };
 }
 
 // Auto-consent: the grant covers whatever scopes and claims were asked for.
@@ -231,13 +278,20 @@ async function loadExistingGrant(ctx) {
   return grant;
 }
 
-function makeFindAccount(accounts, profile) {
+// cfg.userinfoOnlyClients: for these client ids the ID token carries sub
+// only, so the relying party has to call userinfo for the rest.
+function makeFindAccount(accounts, profile, cfg) {
+  const userinfoOnly = new Set(cfg.userinfoOnlyClients || []);
   return async function findAccount(ctx, id) {
     const acct = accounts[id];
     if (!acct) return undefined;
+    const clientId = ctx.oidc?.client?.clientId;
     return {
       accountId: id,
-      async claims() { return profile.view(acct); },
+      async claims(use) {
+        const view = profile.view(acct);
+        return use === 'id_token' && userinfoOnly.has(clientId) ? { sub: view.sub } : view;
+      },
     };
   };
 }
@@ -255,17 +309,17 @@ function buildConfiguration(cfg, jwks) {
     claimsParameter: { enabled: true },
     rpInitiatedLogout: { enabled: true, logoutSource: autoSubmitLogout },
     userinfo: { enabled: true },
-    ...profile.features,
+    ...profile.features(cfg),
     ...(cfg.features || {}),
   };
   const conf = {
     clients: (cfg.clients || DEFAULT_CLIENTS).map(normaliseClient),
     responseTypes: ['code'],
-    clientAuthMethods: cfg.clientAuthMethods
-      || ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    clientAuthMethods: cfg.clientAuthMethods || profile.clientAuthMethods,
     claims,
     scopes: Object.keys(claims).filter((k) => Array.isArray(claims[k])),
-    findAccount: makeFindAccount(accounts, profile),
+    findAccount: makeFindAccount(accounts, profile, cfg),
+    acrValues: profile.acrValues,
     loadExistingGrant,
     conformIdTokenClaims: cfg.claimsInIdToken === false,
     features,
@@ -279,7 +333,7 @@ function buildConfiguration(cfg, jwks) {
       ctx.body = out;
     },
   };
-  if (cfg.enabledJWA) conf.enabledJWA = cfg.enabledJWA;
+  if (cfg.enabledJWA || profile.enabledJWA) conf.enabledJWA = { ...profile.enabledJWA, ...cfg.enabledJWA };
   return { conf, accounts, profileName };
 }
 
@@ -299,10 +353,12 @@ function interactionMiddleware(provider, cfg, accounts, log) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     const { prompt, params } = details;
     const hinted = params.login_hint && accounts[params.login_hint] ? params.login_hint : undefined;
-    const accountId = hinted || cfg.account || Object.keys(accounts)[0];
+    const byClient = (cfg.clientAccounts || {})[params.client_id];
+    const accountId = hinted || byClient || cfg.account || Object.keys(accounts)[0];
     let result;
     if (prompt.name === 'login') {
-      result = { login: { accountId } };
+      const acr = loginAcr(cfg, params);
+      result = { login: { accountId, ...(acr ? { acr } : {}) } };
     } else if (prompt.name === 'consent') {
       const grant = new provider.Grant({ accountId: details.session.accountId, clientId: params.client_id });
       grant.addOIDCScope(params.scope);
@@ -312,7 +368,17 @@ function interactionMiddleware(provider, cfg, accounts, log) {
     } else {
       result = { error: 'access_denied', error_description: `unsupported prompt ${prompt.name}` };
     }
-    log.push({ event: 'interaction', prompt: prompt.name, accountId });
+    // the parameters the OP resolved (from a request object when one was sent)
+    log.push({
+      event: 'interaction',
+      prompt: prompt.name,
+      accountId,
+      client_id: params.client_id,
+      scope: params.scope,
+      claims: params.claims,
+      acr_values: params.acr_values,
+      redirect_uri: params.redirect_uri,
+    });
     const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     ctx.status = 302;
     ctx.redirect(to);
