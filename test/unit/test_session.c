@@ -210,6 +210,11 @@ static const struct {
     { 0, 360, 3600, 1 },
     { 100, 50, 300, 0 },    /* last_seen ahead of now */
     { 0, 0, 300, 0 },
+    { 0, 29, 60, 0 },       /* short timeouts: half of it, not 60 s */
+    { 0, 30, 60, 1 },
+    { 0, 4, 10, 0 },
+    { 0, 5, 10, 1 },
+    { 0, 1, 1, 1 },
 };
 
 START_TEST(touch_rules)

@@ -286,5 +286,9 @@ int itsme_session_touch_due(const itsme_session_t *s, apr_time_t now,
     if (every < 60) {
         every = 60;
     }
+    /* a short timeout: refresh by half-time, or an active session would idle out */
+    if (every > interval_sec(inactivity) / 2) {
+        every = interval_sec(inactivity) / 2 > 0 ? interval_sec(inactivity) / 2 : 1;
+    }
     return apr_time_sec(now) - apr_time_sec(s->last_seen) >= every;
 }

@@ -54,7 +54,8 @@ itsme_session_status_e itsme_session_check(const itsme_session_t *s, apr_time_t 
                                            apr_interval_time_t inactivity);
 
 /* 1 when last_seen should be refreshed now: inactivity is on and at least
- * max(inactivity/10, 60 s) have passed since last_seen. */
+ * min(max(inactivity/10, 60 s), inactivity/2) have passed since last_seen
+ * (the half keeps short timeouts sliding for an active user). */
 int itsme_session_touch_due(const itsme_session_t *s, apr_time_t now,
                             apr_interval_time_t inactivity);
 
