@@ -25,6 +25,8 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     if (rc == OK)
         rc = itsme_keys_post_config(pconf, s); /* itsme direct profile: RP keys, JWKS */
     if (rc == OK)
+        rc = itsme_logout_post_config(pconf, s); /* issue 4: logout path */
+    if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
     return rc;
@@ -52,6 +54,8 @@ static int itsme_quick_handler(request_rec *r, int lookup)
     sc = itsme_srv_cfg(r->server);
     if (itsme_keys_jwks_matches(r, sc)) /* itsme direct profile: the RP's JWKS */
         return itsme_keys_jwks_serve(r, sc);
+    if (itsme_logout_matches(r, sc)) /* issue 4: ItsmeLogoutURI */
+        return itsme_logout_handle(r, sc);
     if (!itsme_callback_matches(r, sc))
         return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME01001: handling the redirect URI");
@@ -66,6 +70,7 @@ static void itsme_register_hooks(apr_pool_t *p)
     ap_hook_quick_handler(itsme_quick_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_authn(itsme_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
+    itsme_authz_register_hooks(p); /* issue 4: Require itsme-claim, denial answers */
 }
 
 AP_DECLARE_MODULE(auth_itsme) = {

@@ -32,15 +32,16 @@ APLOG_USE_MODULE(auth_itsme);
 
 /* ---- helpers shared with the callback ---- */
 
+/* public origin: a trusted proxy's forwarded headers count (forwarded.c) */
 const char *itsme_request_origin(request_rec *r)
 {
-    return ap_construct_url(r->pool, "", r);
+    return itsme_public_origin(r);
 }
 
 const char *itsme_redirect_uri(request_rec *r, const itsme_srv_cfg_t *sc)
 {
     if (sc->redirect_uri[0] == '/')
-        return ap_construct_url(r->pool, sc->redirect_uri, r);
+        return itsme_public_url(r, sc->redirect_uri);
     return sc->redirect_uri;
 }
 

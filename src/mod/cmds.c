@@ -278,13 +278,14 @@ static const char *set_cookie_name(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_max_age(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    return parse_seconds(cmd, arg, 60, 604800, 0, &srv_of(cmd)->session_max_age);
+    /* 10 s minimum (issue 4): short lifetimes are safe, and testable */
+    return parse_seconds(cmd, arg, 10, 604800, 0, &srv_of(cmd)->session_max_age);
 }
 
 static const char *set_inactivity(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    return parse_seconds(cmd, arg, 60, 604800, 1, &srv_of(cmd)->session_inactivity);
+    return parse_seconds(cmd, arg, 10, 604800, 1, &srv_of(cmd)->session_inactivity);
 }
 
 static const char *set_http_timeout(cmd_parms *cmd, void *dc, const char *arg)
@@ -432,9 +433,9 @@ const command_rec itsme_cmds[] = {
     AP_INIT_TAKE1("ItsmeCookieName", set_cookie_name, NULL, RSRC_CONF,
                   "session cookie name (default itsme_session)"),
     AP_INIT_TAKE1("ItsmeSessionMaxAge", set_max_age, NULL, RSRC_CONF,
-                  "session lifetime in seconds (60..604800, default 28800)"),
+                  "session lifetime in seconds (10..604800, default 28800)"),
     AP_INIT_TAKE1("ItsmeSessionInactivityTimeout", set_inactivity, NULL, RSRC_CONF,
-                  "idle timeout in seconds (0 = off, or 60..604800)"),
+                  "idle timeout in seconds (0 = off, or 10..604800)"),
     AP_INIT_TAKE1("ItsmeHTTPTimeout", set_http_timeout, NULL, RSRC_CONF,
                   "timeout of calls to the OP in seconds (1..60, default 5)"),
     AP_INIT_TAKE1("ItsmeCABundle", set_ca_bundle, NULL, RSRC_CONF,
@@ -451,5 +452,15 @@ const command_rec itsme_cmds[] = {
     AP_INIT_TAKE1("ItsmeEnvPrefix", set_env_prefix, NULL, DIR_SCOPE,
                   "prefix of claim environment variables (default ITSME_)"),
     AP_INIT_TAKE1("ItsmeUnauthAction", set_unauth, NULL, DIR_SCOPE, "auth|401|pass"),
+    /* proxies and logout (issue 4): setters in forwarded.c, logout.c */
+    AP_INIT_ITERATE("ItsmeTrustForwardedHeaders", itsme_cmd_trust_forwarded, NULL, RSRC_CONF,
+                    "proxies (IP or CIDR) whose X-Forwarded-* / Forwarded headers count"),
+    AP_INIT_TAKE1("ItsmeLogoutURI", itsme_cmd_logout_uri, NULL, RSRC_CONF,
+                  "the logout path handled by the module"),
+    AP_INIT_TAKE1("ItsmePostLogoutRedirect", itsme_cmd_post_logout_redirect, NULL, RSRC_CONF,
+                  "where to go after logout (path or absolute URL, default /)"),
+    AP_INIT_ITERATE("ItsmeLogoutRedirectAllow", itsme_cmd_logout_allow, NULL, RSRC_CONF,
+                    "other origins a logout ?return= target may point to"),
+    /* end proxies and logout */
     {NULL}
 };

@@ -63,6 +63,11 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     c->http_timeout = PICK_INT(http_timeout);
     c->ca_bundle = PICK(ca_bundle);
     c->header_prefix = PICK(header_prefix);
+    /* proxies and logout (issue 4) */
+    c->trusted_proxies = PICK(trusted_proxies);
+    c->logout_uri = PICK(logout_uri);
+    c->post_logout_redirect = PICK(post_logout_redirect);
+    c->logout_allow = PICK(logout_allow);
     return c;
 }
 

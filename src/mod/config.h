@@ -80,6 +80,12 @@ typedef struct {
     int http_timeout;                /* seconds, ITSME_UNSET */
     const char *ca_bundle;
     const char *header_prefix;       /* server-wide scrub/export prefix */
+    /* ---- proxies and logout (issue 4; setters in forwarded.c, logout.c) ---- */
+    apr_array_header_t *trusted_proxies; /* ItsmeTrustForwardedHeaders: apr_ipsubnet_t* */
+    const char *logout_uri;          /* ItsmeLogoutURI: a path */
+    const char *post_logout_redirect; /* ItsmePostLogoutRedirect: path or absolute URL */
+    apr_array_header_t *logout_allow; /* ItsmeLogoutRedirectAllow: const char* origins */
+    /* ---- end proxies and logout ---- */
 
     /* runtime, made in post_config from the process pool */
     int ready;
@@ -154,6 +160,16 @@ const char *itsme_keys_set_expect_encryption(cmd_parms *cmd, void *dc, int on);
 const char *itsme_keys_set_request_object(cmd_parms *cmd, void *dc, int on);
 const char *itsme_keys_set_jwks_uri(cmd_parms *cmd, void *dc, const char *arg);
 /* ---- end itsme direct profile ---- */
+
+/* ---- proxies and logout (issue 4): setters in forwarded.c, logout.c ---- */
+const char *itsme_cmd_trust_forwarded(cmd_parms *cmd, void *dc, const char *arg);
+const char *itsme_cmd_logout_uri(cmd_parms *cmd, void *dc, const char *arg);
+const char *itsme_cmd_post_logout_redirect(cmd_parms *cmd, void *dc, const char *arg);
+const char *itsme_cmd_logout_allow(cmd_parms *cmd, void *dc, const char *arg);
+/* post_config, after itsme_config_post: the logout path must not collide
+ * with the redirect URI. OK or HTTP_INTERNAL_SERVER_ERROR. */
+int itsme_logout_post_config(apr_pool_t *pconf, server_rec *s);
+/* ---- end proxies and logout ---- */
 
 /* The directive table (cmds.c). */
 extern const command_rec itsme_cmds[];

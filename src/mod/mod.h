@@ -21,6 +21,7 @@ typedef struct {
     apr_table_t *jar;                /* our cookies (cookie.c) */
     const char *jar_base;            /* the cookie name the jar was read for */
     const itsme_session_t *session;  /* validated session, once known */
+    const char *public_origin;       /* forwarded.c (issue 4), once computed */
 } itsme_req_t;
 
 request_rec *itsme_initial_request(request_rec *r);
@@ -83,5 +84,20 @@ const char *const *itsme_keys_acr_allowed(apr_pool_t *p, const itsme_srv_cfg_t *
 apr_status_t itsme_keys_request_object(request_rec *r, const itsme_srv_cfg_t *sc,
                                        const itsme_metadata_t *md, itsme_authz_req_t *az,
                                        itsme_err_t **err);
+
+/* ---- issue 4: authorization, proxies, logout ---- */
+/* forwarded.c: scheme://host[:port] as the client sees it (forwarded
+ * headers of a trusted proxy honoured), its https-ness, and origin + path. */
+const char *itsme_public_origin(request_rec *r);
+int itsme_public_is_https(request_rec *r);
+const char *itsme_public_url(request_rec *r, const char *path);
+/* authz.c: "Require itsme-claim" and the answer to a denied user. */
+void itsme_authz_register_hooks(apr_pool_t *p);
+/* logout.c: ItsmeLogoutURI (quick handler). */
+int itsme_logout_matches(request_rec *r, const itsme_srv_cfg_t *sc);
+int itsme_logout_handle(request_rec *r, const itsme_srv_cfg_t *sc);
+/* page.c: the HTML of an error page (title and message escaped). */
+const char *itsme_page_html(request_rec *r, const char *title, const char *msg);
+/* ---- end issue 4 ---- */
 
 #endif

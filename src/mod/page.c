@@ -17,11 +17,20 @@ void itsme_no_store(request_rec *r)
     apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
 }
 
-int itsme_page_send(request_rec *r, int status, const char *title, const char *msg)
+const char *itsme_page_html(request_rec *r, const char *title, const char *msg)
 {
     const char *t = ap_escape_html2(r->pool, title ? title : "Error", 1);
     const char *m = ap_escape_html2(r->pool, msg ? msg : "", 1);
 
+    return apr_pstrcat(r->pool, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                       "<meta name=\"robots\" content=\"noindex\"><title>", t,
+                       "</title></head>\n<body><h1>", t, "</h1>\n<p>", m,
+                       "</p>\n<p><a href=\"/\">Back to the start page</a></p></body></html>\n",
+                       NULL);
+}
+
+int itsme_page_send(request_rec *r, int status, const char *title, const char *msg)
+{
     if (r->main) {
         /* a subrequest does not own the response: hand the status back */
         return status;
@@ -32,10 +41,7 @@ int itsme_page_send(request_rec *r, int status, const char *title, const char *m
     apr_table_unset(r->err_headers_out, "Location");
     apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_type(r, "text/html; charset=utf-8");
-    ap_rvputs(r, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                 "<meta name=\"robots\" content=\"noindex\"><title>", t,
-              "</title></head>\n<body><h1>", t, "</h1>\n<p>", m,
-              "</p>\n<p><a href=\"/\">Back to the start page</a></p></body></html>\n", NULL);
+    ap_rputs(itsme_page_html(r, title, msg), r);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME01400: sent error page %d (%s)",
                   status, title ? title : "Error");
     return DONE;
