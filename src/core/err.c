@@ -4,6 +4,7 @@
  * up to the httpd glue.
  */
 #include <stdarg.h>
+#include <string.h>
 #include <apr_strings.h>
 #include "core/err.h"
 
@@ -97,4 +98,21 @@ itsme_err_kind_e itsme_err_root_kind(const itsme_err_t *err)
         }
     }
     return kind;
+}
+
+const char *itsme_err_printable(apr_pool_t *p, const char *s, apr_size_t max)
+{
+    apr_size_t n;
+    char *o;
+
+    if (!s)
+        return NULL;
+    n = strlen(s);
+    if (n > max)
+        n = max;
+    o = apr_pstrmemdup(p, s, n);
+    for (apr_size_t i = 0; i < n; i++)
+        if (o[i] < 0x20 || o[i] > 0x7e)
+            o[i] = '?';
+    return o;
 }

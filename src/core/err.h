@@ -44,6 +44,11 @@ apr_status_t itsme_err_wrap(apr_pool_t *p, itsme_err_t **err, itsme_err_kind_e k
                             const itsme_err_t *cause, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Text from a peer (an OP's error code, a kid) made fit for a message: at
+ * most max bytes, every byte outside printable ASCII replaced by '?'.
+ * NULL stays NULL. */
+const char *itsme_err_printable(apr_pool_t *p, const char *s, apr_size_t max);
+
 /* "msg: cause msg: ..." in p; "unknown error" for NULL. */
 const char *itsme_err_str(apr_pool_t *p, const itsme_err_t *err);
 

@@ -31,11 +31,8 @@ static int missing(const char *v)
     return v == NULL || *v == '\0';
 }
 
-/* Names the first missing required field, or NULL when all are there. */
-static const char *first_missing(const itsme_authz_req_t *r)
+const char *itsme_authorize_missing_param(const itsme_authz_req_t *r)
 {
-    if (missing(r->authorization_endpoint))
-        return "authorization_endpoint";
     if (missing(r->client_id))
         return "client_id";
     if (missing(r->redirect_uri))
@@ -65,7 +62,9 @@ apr_status_t itsme_authorize_url(apr_pool_t *p, const itsme_authz_req_t *r, cons
     if (r == NULL || url == NULL)
         return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EINVAL,
                               "authorize: no request given");
-    if ((m = first_missing(r)) != NULL)
+    m = missing(r->authorization_endpoint) ? "authorization_endpoint"
+                                           : itsme_authorize_missing_param(r);
+    if (m != NULL)
         return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL,
                               "authorize: %s is missing", m);
     if (!scope_has_openid(r->scope))

@@ -20,6 +20,11 @@ typedef struct {
     const char *request;         /* optional signed(/encrypted) request object */
 } itsme_authz_req_t;
 
+/* The first required authorization parameter (client_id, redirect_uri, scope,
+ * state, nonce, code_challenge) that is NULL or empty, or NULL when all are
+ * there. Shared with the request object, which carries the same ones. */
+const char *itsme_authorize_missing_param(const itsme_authz_req_t *r);
+
 /* response_type=code, code_challenge_method=S256; every value encoded;
  * absent optional values omitted; keeps an existing query on the endpoint. */
 apr_status_t itsme_authorize_url(apr_pool_t *p, const itsme_authz_req_t *r, const char **url,

@@ -13,16 +13,7 @@
 /* A kid from a token header, fit for a message (printable, bounded). */
 static const char *shown(apr_pool_t *p, const char *s)
 {
-    if (!s)
-        return "(none)";
-    apr_size_t n = strlen(s);
-    if (n > KID_SHOWN_MAX)
-        n = KID_SHOWN_MAX;
-    char *o = apr_pstrmemdup(p, s, n);
-    for (apr_size_t i = 0; i < n; i++)
-        if (o[i] < 0x20 || o[i] > 0x7e)
-            o[i] = '?';
-    return o;
+    return s ? itsme_err_printable(p, s, KID_SHOWN_MAX) : "(none)";
 }
 
 static apr_status_t load_set(const itsme_jwks_source_t *src, apr_pool_t *p,

@@ -22,22 +22,7 @@ static int missing(const char *v)
 /* Names the first missing required value, or NULL when all are there. */
 static const char *first_missing(const itsme_reqobj_t *ro)
 {
-    const itsme_authz_req_t *r = ro->params;
-    if (missing(ro->aud))
-        return "aud";
-    if (missing(r->client_id))
-        return "client_id";
-    if (missing(r->redirect_uri))
-        return "redirect_uri";
-    if (missing(r->scope))
-        return "scope";
-    if (missing(r->state))
-        return "state";
-    if (missing(r->nonce))
-        return "nonce";
-    if (missing(r->code_challenge))
-        return "code_challenge";
-    return NULL;
+    return missing(ro->aud) ? "aud" : itsme_authorize_missing_param(ro->params);
 }
 
 /* The JWS alg for the RP's key; NULL when the key cannot sign for us. */

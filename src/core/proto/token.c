@@ -47,21 +47,6 @@ const char *itsme_client_auth_name(itsme_client_auth_e m)
     }
 }
 
-/* OP-provided text for a message: printable ASCII only, bounded. */
-static const char *op_text(apr_pool_t *p, const char *s)
-{
-    if (!s)
-        return NULL;
-    apr_size_t n = strlen(s);
-    if (n > OP_TEXT_MAX)
-        n = OP_TEXT_MAX;
-    char *o = apr_pstrmemdup(p, s, n);
-    for (apr_size_t i = 0; i < n; i++)
-        if (o[i] < 0x20 || o[i] > 0x7e)
-            o[i] = '?';
-    return o;
-}
-
 /* The signed client assertion (RFC 7523 §3). */
 static apr_status_t make_assertion(apr_pool_t *p, const itsme_token_req_t *req,
                                    const char **out, itsme_err_t **err)
@@ -139,9 +124,10 @@ static apr_status_t op_error(apr_pool_t *p, const itsme_http_resp_t *r, itsme_er
     itsme_json_t *doc = NULL;
     const char *code = NULL, *desc = NULL;
     if (itsme_json_parse_object(p, r->body, r->body_len, &doc, NULL) == APR_SUCCESS) {
-        code = op_text(p, itsme_json_get_string(doc, "error"));
+        code = itsme_err_printable(p, itsme_json_get_string(doc, "error"), OP_TEXT_MAX);
         desc = itsme_json_get_string(doc, "error_description");
-        desc = op_text(p, desc ? desc : itsme_json_get_string(doc, "detail"));
+        desc = itsme_err_printable(p, desc ? desc : itsme_json_get_string(doc, "detail"),
+                                   OP_TEXT_MAX);
     }
     if (!code)
         return itsme_err_make(p, err, ITSME_E_OP, APR_EGENERAL,
