@@ -180,17 +180,7 @@ static void refresh_session(request_rec *r, const itsme_srv_cfg_t *sc,
 
 static int deny_401(request_rec *r)
 {
-    const char *realm = ap_auth_name(r);
-    char *q, *c;
-
-    if (!realm || !*realm)
-        realm = r->hostname ? r->hostname : "itsme";
-    q = apr_pstrdup(r->pool, realm);
-    for (c = q; *c; c++)
-        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '_';
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   apr_pstrcat(r->pool, "itsme realm=\"", q, "\"", NULL));
+    itsme_www_authenticate(r, NULL);
     itsme_no_store(r);
     return HTTP_UNAUTHORIZED;
 }

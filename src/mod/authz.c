@@ -288,23 +288,6 @@ static authz_status claim_check(request_rec *r, const char *line, const void *pa
 
 /* ---- the answer to a denied user ---- */
 
-static void challenge(request_rec *r, const char *error)
-{
-    const char *realm = ap_auth_name(r);
-    char *q, *c;
-
-    if (!realm || !*realm)
-        realm = r->hostname ? r->hostname : "itsme";
-    q = apr_pstrdup(r->pool, realm);
-    for (c = q; *c; c++)
-        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '_';
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   apr_pstrcat(r->pool, "itsme realm=\"", q, "\"",
-                               error ? ", error=\"" : "", error ? error : "",
-                               error ? "\"" : "", NULL));
-}
-
 /* The body of the error response ap_die is about to send for 401. */
 static void error_body(request_rec *r, const char *title, const char *msg)
 {
@@ -328,7 +311,7 @@ static int note_failure(request_rec *r, const char *type)
                    "You are logged in, but this page is not available to you.");
         return OK;
     }
-    challenge(r, authenticated ? "insufficient_claims" : NULL);
+    itsme_www_authenticate(r, authenticated ? "insufficient_claims" : NULL);
     error_body(r, authenticated ? "Access denied" : "Login required",
                authenticated ? "This resource is not available to you."
                              : "This resource requires a login.");

@@ -30,7 +30,7 @@ APLOG_USE_MODULE(auth_itsme);
 #define ITSME_E2E_DISCOVERY "https://idp.e2e.itsme.services/v2/.well-known/openid-configuration"
 #define ITSME_E2E_ISSUER "https://idp.e2e.itsme.services/v2"
 
-static itsme_srv_cfg_t *srv_of(cmd_parms *cmd)
+itsme_srv_cfg_t *itsme_cmd_srv(cmd_parms *cmd)
 {
     itsme_srv_cfg_t *c = itsme_srv_cfg(cmd->server);
 
@@ -38,10 +38,7 @@ static itsme_srv_cfg_t *srv_of(cmd_parms *cmd)
     return c;
 }
 
-static const char *fail(cmd_parms *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *fail(cmd_parms *cmd, const char *fmt, ...)
+const char *itsme_cmd_fail(cmd_parms *cmd, const char *fmt, ...)
 {
     va_list ap;
     const char *msg;
@@ -75,21 +72,21 @@ static const char *read_file(cmd_parms *cmd, const char *name, const char **out)
     if (!path || apr_stat(&fi, path, APR_FINFO_SIZE, cmd->temp_pool) != APR_SUCCESS
         || apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool)
                != APR_SUCCESS)
-        return fail(cmd, "cannot read file %s", name);
+        return itsme_cmd_fail(cmd, "cannot read file %s", name);
     if (fi.size > ITSME_MAX_SECRET_FILE) {
         apr_file_close(f);
-        return fail(cmd, "file %s is too large", name);
+        return itsme_cmd_fail(cmd, "file %s is too large", name);
     }
     buf = apr_palloc(cmd->pool, (apr_size_t)fi.size + 1);
     if (fi.size > 0
         && apr_file_read_full(f, buf, (apr_size_t)fi.size, &got) != APR_SUCCESS) {
         apr_file_close(f);
-        return fail(cmd, "cannot read file %s", name);
+        return itsme_cmd_fail(cmd, "cannot read file %s", name);
     }
     apr_file_close(f);
     buf[got] = '\0';
     if (strlen(buf) != got)
-        return fail(cmd, "file %s contains a NUL byte", name);
+        return itsme_cmd_fail(cmd, "file %s contains a NUL byte", name);
     *out = trim(buf);
     return NULL;
 }
@@ -106,14 +103,14 @@ static const char *read_secret(cmd_parms *cmd, const char *arg, const char **out
         const char *v = getenv(arg + 4);
 
         if (!v)
-            return fail(cmd, "environment variable %s is not set", arg + 4);
+            return itsme_cmd_fail(cmd, "environment variable %s is not set", arg + 4);
         *out = trim(apr_pstrdup(cmd->pool, v));
     }
     else {
         *out = arg;
     }
     if (!err && !**out)
-        err = fail(cmd, "the value is empty");
+        err = itsme_cmd_fail(cmd, "the value is empty");
     return err;
 }
 
@@ -162,7 +159,7 @@ static int is_scope_token(const char *s)
 
 static const char *set_provider(cmd_parms *cmd, void *dc, const char *name, const char *url)
 {
-    itsme_srv_cfg_t *c = srv_of(cmd);
+    itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
 
     (void)dc;
     c->preset_issuer = NULL;
@@ -177,15 +174,18 @@ static const char *set_provider(cmd_parms *cmd, void *dc, const char *name, cons
     else if (!strcasecmp(name, "broker") || !strcasecmp(name, "generic")) {
         c->profile = !strcasecmp(name, "broker") ? ITSME_PROFILE_BROKER : ITSME_PROFILE_GENERIC;
         if (!url)
-            return fail(cmd, "provider '%s' needs its discovery URL as second argument", name);
+            return itsme_cmd_fail(cmd,
+                                  "provider '%s' needs its discovery URL as second argument", name);
     }
     else {
-        return fail(cmd, "unknown provider '%s' (itsme, itsme-e2e, broker or generic)", name);
+        return itsme_cmd_fail(cmd,
+                              "unknown provider '%s' (itsme, itsme-e2e, broker or generic)", name);
     }
     if (url) {
         if (!itsme_url_is_secure_endpoint(url))
-            return fail(cmd, "discovery URL '%s' must be https (http only to a loopback host)",
-                        url);
+            return itsme_cmd_fail(cmd,
+                                  "discovery URL '%s' must be https (http only to a "
+                                  "loopback host)", url);
         c->discovery_url = url;
     }
     c->provider_name = apr_pstrdup(cmd->pool, name);
@@ -197,8 +197,10 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
     if (!itsme_url_is_secure_endpoint(arg))
-        return fail(cmd, "issuer '%s' must be an https URL (http only to a loopback host)", arg);
-    srv_of(cmd)->issuer = arg;
+        return itsme_cmd_fail(cmd,
+                              "issuer '%s' must be an https URL (http only to a loopback host)",
+                              arg);
+    itsme_cmd_srv(cmd)->issuer = arg;
     return NULL;
 }
 
@@ -209,17 +211,17 @@ static const char *set_client_id(cmd_parms *cmd, void *dc, const char *arg)
     (void)dc;
     for (s = arg; *s; s++)
         if (*s < 0x20 || *s == 0x7f)
-            return fail(cmd, "the client id contains a control character");
+            return itsme_cmd_fail(cmd, "the client id contains a control character");
     if (!*arg)
-        return fail(cmd, "the client id is empty");
-    srv_of(cmd)->client_id = arg;
+        return itsme_cmd_fail(cmd, "the client id is empty");
+    itsme_cmd_srv(cmd)->client_id = arg;
     return NULL;
 }
 
 static const char *set_client_secret(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    return read_secret(cmd, arg, &srv_of(cmd)->client_secret);
+    return read_secret(cmd, arg, &itsme_cmd_srv(cmd)->client_secret);
 }
 
 static const char *set_redirect_uri(cmd_parms *cmd, void *dc, const char *arg)
@@ -228,28 +230,28 @@ static const char *set_redirect_uri(cmd_parms *cmd, void *dc, const char *arg)
 
     (void)dc;
     if (strchr(arg, '#'))
-        return fail(cmd, "'%s' must not have a fragment", arg);
+        return itsme_cmd_fail(cmd, "'%s' must not have a fragment", arg);
     if (arg[0] == '/') {
         if (arg[1] == '/')
-            return fail(cmd, "'%s' is not a path (starts with //)", arg);
+            return itsme_cmd_fail(cmd, "'%s' is not a path (starts with //)", arg);
     }
     else if (!itsme_url_is_absolute(arg)) {
-        return fail(cmd, "'%s' must be a path starting with '/' or an absolute URL", arg);
+        return itsme_cmd_fail(cmd, "'%s' must be a path starting with '/' or an absolute URL", arg);
     }
     else if (!itsme_url_is_secure_endpoint(arg)) {
-        return fail(cmd, "'%s' must be https (http only to a loopback host)", arg);
+        return itsme_cmd_fail(cmd, "'%s' must be https (http only to a loopback host)", arg);
     }
     else if (apr_uri_parse(cmd->temp_pool, arg, &uri) != APR_SUCCESS || !uri.path
              || uri.path[0] != '/') {
-        return fail(cmd, "'%s' has no path", arg);
+        return itsme_cmd_fail(cmd, "'%s' has no path", arg);
     }
-    srv_of(cmd)->redirect_uri = arg;
+    itsme_cmd_srv(cmd)->redirect_uri = arg;
     return NULL;
 }
 
 static const char *add_passphrase(cmd_parms *cmd, void *dc, const char *arg)
 {
-    itsme_srv_cfg_t *c = srv_of(cmd);
+    itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
     const char *v = NULL, *err;
 
     (void)dc;
@@ -269,9 +271,10 @@ static const char *set_cookie_name(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
     if (!is_token(arg) || strlen(arg) > ITSME_MAX_COOKIE_NAME)
-        return fail(cmd, "'%s' is not a valid cookie name (RFC 6265 token, at most 64 chars)",
+        return itsme_cmd_fail(cmd,
+                              "'%s' is not a valid cookie name (RFC 6265 token, at most 64 chars)",
                     arg);
-    srv_of(cmd)->cookie_name = arg;
+    itsme_cmd_srv(cmd)->cookie_name = arg;
     return NULL;
 }
 
@@ -279,19 +282,19 @@ static const char *set_max_age(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
     /* 10 s minimum (issue 4): short lifetimes are safe, and testable */
-    return parse_seconds(cmd, arg, 10, 604800, 0, &srv_of(cmd)->session_max_age);
+    return parse_seconds(cmd, arg, 10, 604800, 0, &itsme_cmd_srv(cmd)->session_max_age);
 }
 
 static const char *set_inactivity(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    return parse_seconds(cmd, arg, 10, 604800, 1, &srv_of(cmd)->session_inactivity);
+    return parse_seconds(cmd, arg, 10, 604800, 1, &itsme_cmd_srv(cmd)->session_inactivity);
 }
 
 static const char *set_http_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    return parse_seconds(cmd, arg, 1, 60, 0, &srv_of(cmd)->http_timeout);
+    return parse_seconds(cmd, arg, 1, 60, 0, &itsme_cmd_srv(cmd)->http_timeout);
 }
 
 static const char *set_ca_bundle(cmd_parms *cmd, void *dc, const char *arg)
@@ -302,9 +305,9 @@ static const char *set_ca_bundle(cmd_parms *cmd, void *dc, const char *arg)
     (void)dc;
     if (!path || apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool)
                      != APR_SUCCESS)
-        return fail(cmd, "cannot read CA bundle %s", arg);
+        return itsme_cmd_fail(cmd, "cannot read CA bundle %s", arg);
     apr_file_close(f);
-    srv_of(cmd)->ca_bundle = path;
+    itsme_cmd_srv(cmd)->ca_bundle = path;
     return NULL;
 }
 
@@ -315,7 +318,7 @@ static const char *add_claim(cmd_parms *cmd, void *dcv, const char *arg)
     itsme_dir_cfg_t *d = dcv;
 
     if (!itsme_claim_is_canonical(arg))
-        return fail(cmd, "'%s' is not a canonical claim name (see the claim list)", arg);
+        return itsme_cmd_fail(cmd, "'%s' is not a canonical claim name (see the claim list)", arg);
     if (!d->claims)
         d->claims = apr_array_make(cmd->pool, 8, sizeof(const char *));
     APR_ARRAY_PUSH(d->claims, const char *) = arg;
@@ -327,7 +330,7 @@ static const char *add_scope(cmd_parms *cmd, void *dcv, const char *arg)
     itsme_dir_cfg_t *d = dcv;
 
     if (!is_scope_token(arg))
-        return fail(cmd, "'%s' is not a valid scope token", arg);
+        return itsme_cmd_fail(cmd, "'%s' is not a valid scope token", arg);
     d->scope = d->scope ? apr_pstrcat(cmd->pool, d->scope, " ", arg, NULL) : arg;
     return NULL;
 }
@@ -337,7 +340,9 @@ static const char *add_acr(cmd_parms *cmd, void *dcv, const char *arg)
     itsme_dir_cfg_t *d = dcv;
 
     if (!is_scope_token(arg))
-        return fail(cmd, "'%s' is not a valid ACR value (printable, no spaces or quotes)", arg);
+        return itsme_cmd_fail(cmd,
+                              "'%s' is not a valid ACR value (printable, no spaces or quotes)",
+                              arg);
     d->acr_values = d->acr_values ? apr_pstrcat(cmd->pool, d->acr_values, " ", arg, NULL) : arg;
     return NULL;
 }
@@ -355,7 +360,7 @@ static const char *set_pass_as(cmd_parms *cmd, void *dcv, const char *arg)
     else if (!strcasecmp(arg, "none"))
         d->pass_as = ITSME_PASS_NONE;
     else
-        return fail(cmd, "'%s': use headers, environment, both or none", arg);
+        return itsme_cmd_fail(cmd, "'%s': use headers, environment, both or none", arg);
     return NULL;
 }
 
@@ -365,7 +370,7 @@ static const char *set_header_prefix(cmd_parms *cmd, void *dcv, const char *arg)
     apr_size_t n = strlen(arg);
 
     if (!is_token(arg) || arg[n - 1] != '-' || n > 64)
-        return fail(cmd, "'%s' must be a header-name token ending in '-'", arg);
+        return itsme_cmd_fail(cmd, "'%s' must be a header-name token ending in '-'", arg);
     if (cmd->path)
         d->header_prefix = arg;
     else
@@ -379,10 +384,10 @@ static const char *set_env_prefix(cmd_parms *cmd, void *dcv, const char *arg)
     const char *s;
 
     if (!apr_isalpha(arg[0]) && arg[0] != '_')
-        return fail(cmd, "'%s' must match [A-Za-z_][A-Za-z0-9_]*", arg);
+        return itsme_cmd_fail(cmd, "'%s' must match [A-Za-z_][A-Za-z0-9_]*", arg);
     for (s = arg; *s; s++)
         if (!apr_isalnum(*s) && *s != '_')
-            return fail(cmd, "'%s' must match [A-Za-z_][A-Za-z0-9_]*", arg);
+            return itsme_cmd_fail(cmd, "'%s' must match [A-Za-z_][A-Za-z0-9_]*", arg);
     d->env_prefix = arg;
     return NULL;
 }
@@ -398,7 +403,7 @@ static const char *set_unauth(cmd_parms *cmd, void *dcv, const char *arg)
     else if (!strcasecmp(arg, "pass"))
         d->unauth_action = ITSME_UNAUTH_PASS;
     else
-        return fail(cmd, "'%s': use auth, 401 or pass", arg);
+        return itsme_cmd_fail(cmd, "'%s': use auth, 401 or pass", arg);
     return NULL;
 }
 

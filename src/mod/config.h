@@ -139,6 +139,12 @@ int itsme_cfg_issuer_fits(const itsme_srv_cfg_t *c, const char *iss);
 /* The first required directive that is missing, or NULL when complete. */
 const char *itsme_cfg_missing(const itsme_srv_cfg_t *c);
 
+/* Directive setters' helpers (cmds.c): the server record a setter writes
+ * (marked as using the module), and "<Directive>: <message>" for errors. */
+itsme_srv_cfg_t *itsme_cmd_srv(cmd_parms *cmd);
+const char *itsme_cmd_fail(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ---- itsme direct profile (issue 3): keys.c ---- */
 /* ItsmeExpectEncryption, default on for the itsme profile, off otherwise. */
 int itsme_cfg_expect_encryption(const itsme_srv_cfg_t *c);

@@ -40,28 +40,6 @@ APLOG_USE_MODULE(auth_itsme);
 
 /* ---- directives ---- */
 
-static itsme_srv_cfg_t *srv_of(cmd_parms *cmd)
-{
-    itsme_srv_cfg_t *c = itsme_srv_cfg(cmd->server);
-
-    c->configured = 1;
-    return c;
-}
-
-static const char *fail(cmd_parms *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *fail(cmd_parms *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    const char *msg;
-
-    va_start(ap, fmt);
-    msg = apr_pvsprintf(cmd->temp_pool, fmt, ap);
-    va_end(ap);
-    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
-}
-
 /* memset through a volatile pointer: not optimised away. */
 static void *(*const volatile wipe)(void *, int, size_t) = memset;
 
@@ -77,16 +55,16 @@ static const char *read_key_file(cmd_parms *cmd, const char *name, char **buf,
 
     if (!path || apr_stat(&fi, path, want, cmd->temp_pool) != APR_SUCCESS
         || fi.filetype != APR_REG)
-        return fail(cmd, "cannot read key file %s", name);
+        return itsme_cmd_fail(cmd, "cannot read key file %s", name);
     if (fi.size <= 0 || fi.size > KEYS_MAX_PEM_FILE)
-        return fail(cmd, "key file %s is empty or too large", name);
+        return itsme_cmd_fail(cmd, "key file %s is empty or too large", name);
     if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS)
-        return fail(cmd, "cannot read key file %s", name);
+        return itsme_cmd_fail(cmd, "cannot read key file %s", name);
     *buf = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
     rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, len);
     apr_file_close(f);
     if (rv != APR_SUCCESS)
-        return fail(cmd, "cannot read key file %s", name);
+        return itsme_cmd_fail(cmd, "cannot read key file %s", name);
     (*buf)[*len] = '\0';
     if (fi.protection & APR_FPROT_WREAD)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
@@ -117,16 +95,17 @@ static const char *load_key(cmd_parms *cmd, const char *file, const char *kid, c
     apr_status_t rv;
 
     if (kid && !kid_ok(kid))
-        return fail(cmd, "kid '%s' must be 1-%d characters of A-Z a-z 0-9 - _ . : ~", kid,
+        return itsme_cmd_fail(cmd, "kid '%s' must be 1-%d characters of A-Z a-z 0-9 - _ . : ~", kid,
                     KEYS_MAX_KID);
     if ((msg = read_key_file(cmd, file, &pem, &len)) != NULL)
         return msg;
     rv = itsme_jwk_from_pem(cmd->pool, pem, len, kid, use, &k, &err);
     wipe(pem, 0, len);
     if (rv != APR_SUCCESS)
-        return fail(cmd, "%s: %s", file, itsme_err_str(cmd->temp_pool, err));
+        return itsme_cmd_fail(cmd, "%s: %s", file, itsme_err_str(cmd->temp_pool, err));
     if (strcmp(itsme_jwk_kty(k), "RSA") != 0 || !itsme_jwk_is_private(k))
-        return fail(cmd, "%s must hold an RSA private key (itsme supports RSA only)", file);
+        return itsme_cmd_fail(cmd,
+                              "%s must hold an RSA private key (itsme supports RSA only)", file);
     *out = k;
     return NULL;
 }
@@ -134,7 +113,7 @@ static const char *load_key(cmd_parms *cmd, const char *file, const char *kid, c
 const char *itsme_keys_set_client_key(cmd_parms *cmd, void *dc, const char *file,
                                       const char *kid)
 {
-    itsme_srv_cfg_t *c = srv_of(cmd);
+    itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
     const itsme_jwk_t *k = NULL;
     const char *msg;
 
@@ -152,7 +131,7 @@ const char *itsme_keys_set_client_key(cmd_parms *cmd, void *dc, const char *file
 const char *itsme_keys_add_decryption_key(cmd_parms *cmd, void *dc, const char *file,
                                           const char *kid, const char *flag)
 {
-    itsme_srv_cfg_t *c = srv_of(cmd);
+    itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
     itsme_rp_key_t *rk;
     const char *msg;
 
@@ -162,7 +141,7 @@ const char *itsme_keys_add_decryption_key(cmd_parms *cmd, void *dc, const char *
         kid = NULL;
     }
     if (flag && strcasecmp(flag, "retired") != 0)
-        return fail(cmd, "'%s': the third argument can only be 'retired'", flag);
+        return itsme_cmd_fail(cmd, "'%s': the third argument can only be 'retired'", flag);
     if (!c->dec_keys)
         c->dec_keys = apr_array_make(cmd->pool, 2, sizeof(itsme_rp_key_t));
     rk = apr_array_push(c->dec_keys);
@@ -180,25 +159,25 @@ const char *itsme_keys_set_service_code(cmd_parms *cmd, void *dc, const char *ar
     (void)dc;
     for (; arg[n]; n++)
         if (!apr_isalnum(arg[n]) && arg[n] != '_' && arg[n] != '-')
-            return fail(cmd, "'%s' must match [A-Za-z0-9_-]+", arg);
+            return itsme_cmd_fail(cmd, "'%s' must match [A-Za-z0-9_-]+", arg);
     if (n == 0 || n > KEYS_MAX_SERVICE_CODE)
-        return fail(cmd, "the service code must have 1 to %d characters",
+        return itsme_cmd_fail(cmd, "the service code must have 1 to %d characters",
                     KEYS_MAX_SERVICE_CODE);
-    srv_of(cmd)->service_code = arg;
+    itsme_cmd_srv(cmd)->service_code = arg;
     return NULL;
 }
 
 const char *itsme_keys_set_expect_encryption(cmd_parms *cmd, void *dc, int on)
 {
     (void)dc;
-    srv_of(cmd)->expect_encryption = on ? 1 : 0;
+    itsme_cmd_srv(cmd)->expect_encryption = on ? 1 : 0;
     return NULL;
 }
 
 const char *itsme_keys_set_request_object(cmd_parms *cmd, void *dc, int on)
 {
     (void)dc;
-    srv_of(cmd)->request_object = on ? 1 : 0;
+    itsme_cmd_srv(cmd)->request_object = on ? 1 : 0;
     return NULL;
 }
 
@@ -208,22 +187,22 @@ const char *itsme_keys_set_jwks_uri(cmd_parms *cmd, void *dc, const char *arg)
 
     (void)dc;
     if (strchr(arg, '#') || strchr(arg, '?'))
-        return fail(cmd, "'%s' must not have a query or a fragment", arg);
+        return itsme_cmd_fail(cmd, "'%s' must not have a query or a fragment", arg);
     if (arg[0] == '/') {
         if (arg[1] == '/')
-            return fail(cmd, "'%s' is not a path (starts with //)", arg);
+            return itsme_cmd_fail(cmd, "'%s' is not a path (starts with //)", arg);
     }
     else if (!itsme_url_is_absolute(arg)) {
-        return fail(cmd, "'%s' must be a path starting with '/' or an absolute URL", arg);
+        return itsme_cmd_fail(cmd, "'%s' must be a path starting with '/' or an absolute URL", arg);
     }
     else if (!itsme_url_is_secure_endpoint(arg)) {
-        return fail(cmd, "'%s' must be https (http only to a loopback host)", arg);
+        return itsme_cmd_fail(cmd, "'%s' must be https (http only to a loopback host)", arg);
     }
     else if (apr_uri_parse(cmd->temp_pool, arg, &uri) != APR_SUCCESS || !uri.path
              || uri.path[0] != '/' || !uri.path[1]) {
-        return fail(cmd, "'%s' has no path", arg);
+        return itsme_cmd_fail(cmd, "'%s' has no path", arg);
     }
-    srv_of(cmd)->jwks_uri = arg;
+    itsme_cmd_srv(cmd)->jwks_uri = arg;
     return NULL;
 }
 

@@ -34,6 +34,9 @@ void itsme_logger_server(itsme_logger_t *l, server_rec *s, apr_pool_t *p);
 /* ---- page.c ---- */
 /* Cache-Control: no-store (+ Pragma) in err_headers_out. */
 void itsme_no_store(request_rec *r);
+/* WWW-Authenticate: itsme realm="<AuthName or host>"[, error="<error>"]
+ * in err_headers_out (quotes and control characters in the realm replaced). */
+void itsme_www_authenticate(request_rec *r, const char *error);
 /* Writes an HTML error page (title and message escaped) with `status` and
  * returns DONE (the caller returns it from its hook). */
 int itsme_page_send(request_rec *r, int status, const char *title, const char *msg);

@@ -3,6 +3,7 @@
  * escaped; nothing from the request is reflected unescaped; never cached.
  */
 #include "httpd.h"
+#include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "apr_strings.h"
@@ -45,4 +46,21 @@ int itsme_page_send(request_rec *r, int status, const char *title, const char *m
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME01400: sent error page %d (%s)",
                   status, title ? title : "Error");
     return DONE;
+}
+
+void itsme_www_authenticate(request_rec *r, const char *error)
+{
+    const char *realm = ap_auth_name(r);
+    char *q, *c;
+
+    if (!realm || !*realm)
+        realm = r->hostname ? r->hostname : "itsme";
+    q = apr_pstrdup(r->pool, realm);
+    for (c = q; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '_';
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_pstrcat(r->pool, "itsme realm=\"", q, "\"",
+                               error ? ", error=\"" : "", error ? error : "",
+                               error ? "\"" : "", NULL));
 }
