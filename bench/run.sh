@@ -1,0 +1,715 @@
+#!/usr/bin/env bash
+# mod_auth_itsme benchmark: bare httpd vs mod_auth_itsme vs mod_auth_openidc,
+# same httpd binary, same MPM (event), same static 1 KiB file, on loopback.
+#
+#   sudo bash bench/run.sh [options]          (see --help, and bench/README.md)
+#
+# Every setup gets its own httpd (generated config, own loopback port). For a
+# setup with a module the script logs in once through the local test OP with
+# curl, checks that the cookie request answers 200 with the file (and 302
+# without the cookie), then measures with wrk, round-robin over the setups,
+# and checks afterwards in httpd's own log that every measured request got the
+# expected status. --callgrind N counts instructions per request instead.
+
+set -euo pipefail
+shopt -u patsub_replacement 2>/dev/null || true   # bash 5.2: keep '&' literal in ${x//p/r}
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+CONF_DIR="$BENCH_DIR/conf"
+OP_DIR="$REPO/test/integration/op"
+RESULTS_DIR="$BENCH_DIR/results"
+
+# ---------------------------------------------------------------------------
+# Options
+
+DURATION=10          # seconds per measurement
+WARMUP=2             # seconds of warm-up before each measurement
+THREADS=1            # wrk threads
+CONNECTIONS=16       # wrk connections
+ROUNDS=3             # measurements per case, round-robin; medians reported
+PIN=1                # httpd on CPU 0, wrk on CPU 1
+QUIET_WAIT=20        # wait up to this many seconds for other load to calm down
+CALLGRIND=0          # >0: count instructions per request under valgrind instead of wrk
+KEEP=0
+UNAUTH=1             # also measure the 302 (no session) path
+ALL_SETUPS="bare itsme openidc-cookie openidc-cache"
+SETUPS=$ALL_SETUPS
+
+usage() {
+    cat <<EOF
+usage: sudo bash bench/run.sh [options]
+
+  --duration S        seconds per measurement (default $DURATION, max 120)
+  --warmup S          warm-up seconds before each measurement (default $WARMUP)
+  --rounds N          measurements per case, interleaved; medians (default $ROUNDS, max 10)
+  --connections N     wrk connections (default $CONNECTIONS, max 256)
+  --threads N         wrk threads (default $THREADS, max 4)
+  --setups LIST       comma-separated subset of: ${ALL_SETUPS// /,}
+  --no-server-cache   skip mod_auth_openidc with OIDCSessionType server-cache
+  --no-unauth         skip the unauthenticated (302 redirect) measurements
+  --no-pin            do not pin httpd and wrk to separate CPUs
+  --quiet-wait S      before each measurement wait up to S seconds until other
+                      processes use < 10% of the machine (default $QUIET_WAIT, 0 = off)
+  --keep              keep the run directory (configs, logs, wrk output)
+  --callgrind N       instead of wrk: httpd -X under valgrind/callgrind, N requests
+                      per case, instructions per request (deterministic; slow)
+  -h, --help          this text
+
+Environment: ITSME_MODULE (a built mod_auth_itsme.so; default: build the
+working tree out of tree in \$ITSME_BENCH_BUILD, default /tmp/itsme-bench-build),
+OIDC_MODULE (default /usr/lib/apache2/modules/mod_auth_openidc.so),
+APACHE2 (default /usr/sbin/apache2).
+EOF
+}
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+int_opt() {   # name value min max
+    [[ "$2" =~ ^[0-9]+$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1 wants an integer in $3..$4"
+    echo "$2"
+}
+
+while (( $# )); do
+    case "$1" in
+        --duration) DURATION=$(int_opt "$1" "${2:-}" 1 120); shift ;;
+        --warmup) WARMUP=$(int_opt "$1" "${2:-}" 0 30); shift ;;
+        --rounds) ROUNDS=$(int_opt "$1" "${2:-}" 1 10); shift ;;
+        --connections) CONNECTIONS=$(int_opt "$1" "${2:-}" 1 256); shift ;;
+        --threads) THREADS=$(int_opt "$1" "${2:-}" 1 4); shift ;;
+        --quiet-wait) QUIET_WAIT=$(int_opt "$1" "${2:-}" 0 300); shift ;;
+        --callgrind) CALLGRIND=$(int_opt "$1" "${2:-}" 10 2000); shift ;;
+        --setups)
+            SETUPS=${2:-}; SETUPS=${SETUPS//,/ }; shift
+            for s in $SETUPS; do [[ " $ALL_SETUPS " == *" $s "* ]] || die "unknown setup '$s'"; done ;;
+        --no-server-cache) SETUPS=${SETUPS//openidc-cache/} ;;
+        --no-unauth) UNAUTH=0 ;;
+        --no-pin) PIN=0 ;;
+        --keep) KEEP=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; exit 2 ;;
+    esac
+    shift
+done
+(( CONNECTIONS >= THREADS )) || die "--connections must be >= --threads"
+[[ -n "${SETUPS// /}" ]] || die "no setup selected"
+
+APACHE2=${APACHE2:-/usr/sbin/apache2}
+OIDC_MODULE=${OIDC_MODULE:-/usr/lib/apache2/modules/mod_auth_openidc.so}
+MODDIR=/usr/lib/apache2/modules
+ITSME_BENCH_BUILD=${ITSME_BENCH_BUILD:-/tmp/itsme-bench-build}
+SUB_EXPECTED='tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA='   # the test OP's default account
+
+has_setup() { [[ " $SETUPS " == *" $1 "* ]]; }
+has_openidc() { has_setup openidc-cookie || has_setup openidc-cache; }
+needs_op() { has_setup itsme || has_openidc; }
+
+# ---------------------------------------------------------------------------
+# Dependencies: Debian packages, the test OP's npm packages, the module
+
+ensure_packages() {
+    local missing=() pkg
+    command -v curl >/dev/null || missing+=(curl)
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v taskset >/dev/null || missing+=(util-linux)
+    (( CALLGRIND )) && ! command -v valgrind >/dev/null && missing+=(valgrind)
+    [[ -x "$APACHE2" ]] || missing+=(apache2)
+    if needs_op; then
+        command -v node >/dev/null || missing+=(nodejs)
+        command -v npm >/dev/null || missing+=(npm)
+    fi
+    if has_setup itsme && [[ -z "${ITSME_MODULE:-}" ]]; then
+        for pkg in apache2-dev libapr1-dev libaprutil1-dev libcurl4-openssl-dev libjansson-dev \
+                   libcjose-dev libssl-dev pkg-config make gcc; do
+            dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+        done
+    fi
+    if has_openidc && [[ ! -f "$OIDC_MODULE" ]]; then
+        missing+=(libapache2-mod-auth-openidc)
+    fi
+    if (( ${#missing[@]} )); then
+        (( EUID == 0 )) || die "missing: ${missing[*]} (run as root so that they get installed)"
+        echo "== apt-get install ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+            || { apt-get update -q >/dev/null \
+                 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
+            || die "apt-get install ${missing[*]} failed"
+    fi
+    if needs_op && [[ ! -d "$OP_DIR/node_modules/oidc-provider" ]]; then
+        echo "== npm ci in $OP_DIR"
+        (cd "$OP_DIR" && npm ci --no-audit --no-fund >/dev/null) || die "npm ci in $OP_DIR failed"
+    fi
+}
+
+build_module() {
+    if [[ -n "${ITSME_MODULE:-}" ]]; then
+        [[ -f "$ITSME_MODULE" ]] || die "ITSME_MODULE=$ITSME_MODULE does not exist"
+        return
+    fi
+    echo "== building mod_auth_itsme out of tree in $ITSME_BENCH_BUILD"
+    mkdir -p "$ITSME_BENCH_BUILD"
+    (
+        cd "$ITSME_BENCH_BUILD"
+        [[ -f Makefile ]] || "$REPO/configure" -q
+        make -j2 >make.log 2>&1 || { tail -30 make.log; exit 1; }
+    ) || die "building the module failed (log: $ITSME_BENCH_BUILD/make.log)"
+    ITSME_MODULE="$ITSME_BENCH_BUILD/.libs/mod_auth_itsme.so"
+    [[ -f "$ITSME_MODULE" ]] || die "no $ITSME_MODULE after make"
+}
+
+# ---------------------------------------------------------------------------
+# Run directory, processes, cleanup
+
+RUN=""
+OP_PID=""
+declare -A HTTPD_PID=()
+
+stop_pid() {   # pid: TERM, wait up to 10 s, then KILL
+    local pid=$1 i
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_all_httpd() {
+    local s
+    for s in "${!HTTPD_PID[@]}"; do stop_pid "${HTTPD_PID[$s]}"; unset "HTTPD_PID[$s]"; done
+}
+
+cleanup() {
+    stop_all_httpd
+    stop_pid "$OP_PID"; OP_PID=""
+    if [[ -n "$RUN" && -d "$RUN" ]]; then
+        if (( KEEP )); then echo "run directory kept: $RUN"; else rm -rf "$RUN"; fi
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+USED_PORTS=""
+free_port() {   # a free loopback port not handed out before in this run
+    local p i
+    for ((i = 0; i < 200; i++)); do
+        p=$(( 20000 + RANDOM % 20000 ))
+        [[ " $USED_PORTS " == *" $p "* ]] && continue
+        port_free "$p" && { echo "$p"; return; }
+    done
+    die "no free port found"
+}
+
+wait_http() {   # url pid [tenths of seconds, default 200]: until anything answers
+    local i
+    for ((i = 0; i < ${3:-200}; i++)); do
+        kill -0 "$2" 2>/dev/null || return 1
+        curl -s -o /dev/null --max-time 1 "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+secret() {   # random [A-Za-z0-9], up to ~100 characters
+    local r
+    r=$(head -c 96 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9')
+    echo "${r:0:${1:-40}}"
+}
+
+render() {   # template out KEY=VALUE...
+    local tpl=$1 out=$2 kv text
+    shift 2
+    text=$(<"$tpl")
+    for kv in "$@"; do text=${text//@${kv%%=*}@/${kv#*=}}; done
+    [[ "$text" != *@[A-Z_]*@* ]] || die "unfilled placeholder in $tpl: $(grep -o '@[A-Z_]*@' <<<"$text" | awk 'NR == 1')"
+    printf '%s\n' "$text" >"$out"
+}
+
+# ---------------------------------------------------------------------------
+# The test OP (test/integration/op/op.js): one client per module
+
+start_op() {
+    OP_PORT=$(free_port)
+    OP_BASE="http://127.0.0.1:$OP_PORT"
+    OP_DISCOVERY="$OP_BASE/.well-known/openid-configuration"
+    ITSME_CLIENT_ID=bench-itsme;   ITSME_CLIENT_SECRET=$(secret 40)
+    OIDC_CLIENT_ID=bench-openidc;  OIDC_CLIENT_SECRET=$(secret 40)
+    cat >"$RUN/op.json" <<EOF
+{
+  "profile": "broker",
+  "clients": [
+    { "client_id": "$ITSME_CLIENT_ID", "client_secret": "$ITSME_CLIENT_SECRET",
+      "token_endpoint_auth_method": "client_secret_basic",
+      "redirect_uris": ["http://127.0.0.1:${PORT[itsme]}/itsme/callback"] },
+    { "client_id": "$OIDC_CLIENT_ID", "client_secret": "$OIDC_CLIENT_SECRET",
+      "token_endpoint_auth_method": "client_secret_basic",
+      "redirect_uris": ["http://127.0.0.1:${PORT[openidc-cookie]}/protected/redirect_uri",
+                        "http://127.0.0.1:${PORT[openidc-cache]}/protected/redirect_uri"] }
+  ]
+}
+EOF
+    (cd "$OP_DIR" && exec node op.js --port "$OP_PORT" --config "$RUN/op.json") >"$RUN/op.log" 2>&1 &
+    OP_PID=$!
+    local i
+    for ((i = 0; i < 300; i++)); do
+        grep -q '^OP READY ' "$RUN/op.log" 2>/dev/null && return 0
+        kill -0 "$OP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -20 "$RUN/op.log" >&2
+    die "the test OP did not start"
+}
+
+# ---------------------------------------------------------------------------
+# httpd per setup
+
+start_httpd() {   # setup
+    local s=$1 dir="$RUN/$1" user_group="" session_type
+    mkdir -p "$dir"
+    (( EUID == 0 )) && user_group=$'User www-data\nGroup www-data'
+    render "$CONF_DIR/httpd-base.conf.in" "$dir/httpd.conf" \
+        "DIR=$dir" "RUN=$RUN" "PORT=${PORT[$s]}" "MODDIR=$MODDIR" "USER_GROUP=$user_group"
+    case "$s" in
+        bare) render "$CONF_DIR/bare.conf.in" "$dir/setup.conf" ;;
+        itsme) render "$CONF_DIR/itsme.conf.in" "$dir/setup.conf" \
+            "ITSME_MODULE=$ITSME_MODULE" "OP_DISCOVERY=$OP_DISCOVERY" "ITSME_CLIENT_ID=$ITSME_CLIENT_ID" \
+            "ITSME_CLIENT_SECRET=$ITSME_CLIENT_SECRET" "PASSPHRASE=$(secret 40)" ;;
+        openidc-*)
+            session_type=server-cache; [[ $s == openidc-cookie ]] && session_type=client-cookie
+            render "$CONF_DIR/openidc.conf.in" "$dir/setup.conf" \
+                "OIDC_MODULE=$OIDC_MODULE" "OP_DISCOVERY=$OP_DISCOVERY" "OIDC_CLIENT_ID=$OIDC_CLIENT_ID" \
+                "OIDC_CLIENT_SECRET=$OIDC_CLIENT_SECRET" "PASSPHRASE=$(secret 40)" \
+                "OIDC_SESSION_TYPE=$session_type" ;;
+    esac
+    chmod -R a+rX "$dir"
+    "$APACHE2" -t -f "$dir/httpd.conf" >"$dir/configtest.log" 2>&1 \
+        || { cat "$dir/configtest.log" >&2; die "$s: httpd config test failed"; }
+    if (( CALLGRIND )); then
+        # one process (-X); a profile part per request, written as www-data
+        chmod 777 "$dir"; : >"$dir/cg.out"; chmod 666 "$dir/cg.out"
+        valgrind --tool=callgrind --vgdb=no --compress-strings=no --callgrind-out-file="$dir/cg.out" \
+            --toggle-collect=ap_process_async_request --dump-after=ap_process_async_request \
+            "$APACHE2" -X -f "$dir/httpd.conf" >>"$dir/stderr.log" 2>&1 &
+    else
+        $HTTPD_PIN "$APACHE2" -f "$dir/httpd.conf" -DFOREGROUND >>"$dir/stderr.log" 2>&1 &
+    fi
+    HTTPD_PID[$s]=$!
+    wait_http "http://127.0.0.1:${PORT[$s]}/" "${HTTPD_PID[$s]}" $(( CALLGRIND ? 900 : 200 )) \
+        || { tail -n 20 "$dir/error.log" "$dir/stderr.log" >&2 2>/dev/null; die "$s: httpd did not start"; }
+}
+
+# CPU time (clock ticks) used so far by an httpd parent and its live children
+httpd_ticks() {
+    local pid=$1 total=0 p a
+    for p in $pid $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+        [[ -r /proc/$p/stat ]] || continue
+        read -r -a a <<<"$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null)" || continue
+        (( ${#a[@]} > 14 )) || continue
+        # utime stime cutime cstime are fields 14..17, i.e. a[11..14] after "(comm) "
+        total=$(( total + a[11] + a[12] + a[13] + a[14] ))
+    done
+    echo "$total"
+}
+
+busy_ticks() {   # whole machine: non-idle ticks, all ticks
+    awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+
+# Bounded wait for a quiet machine: 1 s samples, at most QUIET_WAIT seconds.
+wait_quiet() {
+    local deadline=$((SECONDS + QUIET_WAIT)) b0 t0 b1 t1 pct=0
+    while :; do
+        read -r b0 t0 < <(busy_ticks); sleep 1; read -r b1 t1 < <(busy_ticks)
+        pct=$(( t1 > t0 ? (b1 - b0) * 100 / (t1 - t0) : 0 ))
+        (( pct < 10 || SECONDS >= deadline )) && break
+    done
+    (( pct < 10 )) || echo "   (machine still ${pct}% busy after waiting ${QUIET_WAIT}s; measuring anyway)"
+}
+
+children_cpu() {   # CPU seconds used by reaped children of this shell (wrk, curl)
+    local f="$RUN/.times"
+    times >"$f"
+    awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); s += p[1] * 60 + p[2] } printf "%.3f", s }' "$f"
+}
+
+# ---------------------------------------------------------------------------
+# Login and checks (curl)
+
+jar_cookies() {   # jar prefix pair|name
+    awk -v pre="$2" -v what="$3" 'BEGIN { FS = "\t"; sep = "" }
+        /^#HttpOnly_/ { sub(/^#HttpOnly_/, "") } /^#/ || NF < 7 { next }
+        index($6, pre) == 1 { printf "%s%s", sep, (what == "pair" ? $6 "=" $7 : $6); sep = "; " }' "$1"
+}
+
+login() {   # setup cookie-prefix
+    local s=$1 prefix=$2 dir="$RUN/$1" out code redirs final
+    out=$(curl -sS --max-time 30 -L --max-redirs 20 -c "$dir/jar" -b "$dir/jar" -H 'Accept: text/html' \
+        -o "$dir/login.body" -w '%{http_code} %{num_redirects} %{url_effective}' \
+        "http://127.0.0.1:${PORT[$s]}/protected/index.html") || die "$s: login with curl failed"
+    read -r code redirs final <<<"$out"
+    [[ "$code" == 200 ]] && grep -q "$MARKER" "$dir/login.body" \
+        || { tail -n 5 "$dir/error.log" >&2; die "$s: login ended with HTTP $code at $final after $redirs redirects"; }
+    COOKIE[$s]=$(jar_cookies "$dir/jar" "$prefix" pair)
+    COOKIE_PREFIX[$s]=$prefix
+    [[ -n "${COOKIE[$s]}" ]] || die "$s: no cookie starting with '$prefix' in the jar after login"
+    echo "   login: 200 after $redirs redirects; session cookie: $(jar_cookies "$dir/jar" "$prefix" name)" \
+         "(Cookie header ${#COOKIE[$s]} bytes)"
+}
+
+# Like a browser: one request with the jar, so that a cookie the module
+# re-issued (sliding inactivity expiry) is the one wrk sends next.
+refresh_cookie() {   # setup
+    local s=$1 dir="$RUN/$1" code
+    code=$(curl -sS --max-time 10 -c "$dir/jar" -b "$dir/jar" -H 'Accept: text/html' -H 'X-Bench-Phase: refresh' \
+        -o /dev/null -w '%{http_code}' "http://127.0.0.1:${PORT[$s]}/protected/index.html") || code=000
+    [[ "$code" == 200 ]] || die "$s: the session no longer works (HTTP $code before a measurement)"
+    COOKIE[$s]=$(jar_cookies "$dir/jar" "${COOKIE_PREFIX[$s]}" pair)
+}
+
+PROBE_BODY=""
+http_probe() {   # url [cookie] -> "code|location|set-cookie count|x-bench-sub"; body in $PROBE_BODY
+    local url=$1 cookie=${2:-} hdr args
+    hdr="$RUN/probe.hdr"
+    args=(-sS --max-time 10 -H 'Accept: text/html' -D "$hdr" -o "$PROBE_BODY")
+    [[ -n "$cookie" ]] && args+=(-H "Cookie: $cookie")
+    curl "${args[@]}" "$url" || die "curl $url failed"
+    tr -d '\r' <"$hdr" | awk '
+        NR == 1 { code = $2 }
+        tolower($1) == "location:" { loc = $2 }
+        tolower($1) == "set-cookie:" { n++ }
+        tolower($1) == "x-bench-sub:" { v = $2 }
+        END { printf "%s|%s|%d|%s\n", code, loc, n, v }'
+}
+
+verify_setup() {   # setup
+    local s=$1 base="http://127.0.0.1:${PORT[$1]}" code loc sc sub
+    PROBE_BODY="$RUN/$s/probe.body"
+    IFS='|' read -r code loc sc sub <<<"$(http_probe "$base/protected/index.html" "${COOKIE[$s]:-}")"
+    [[ "$code" == 200 ]] && cmp -s "$PROBE_BODY" "$RUN/htdocs/protected/index.html" \
+        || die "$s: the benchmark request does not answer 200 with the file (HTTP $code, location '$loc')"
+    SETCOOKIE[$s]=$sc
+    if [[ "$s" == bare ]]; then echo "   check: 200, body = the file"
+    else echo "   check: with cookie -> 200, body = the file (Set-Cookie headers: $sc)"; fi
+    [[ "$s" == bare ]] && return 0
+    IFS='|' read -r code loc sc sub <<<"$(http_probe "$base/protected/claims.html" "${COOKIE[$s]}")"
+    [[ "$code" == 200 && "$sub" == "$SUB_EXPECTED" ]] \
+        || die "$s: claims not exported (claims.html: HTTP $code, X-Bench-Sub '$sub')"
+    echo "   check: claims reach the request headers (sub = the test account)"
+    IFS='|' read -r code loc sc sub <<<"$(http_probe "$base/protected/index.html")"
+    [[ "$code" == 302 && "$loc" == "$OP_BASE/auth?"* ]] \
+        || die "$s: without cookie expected 302 to $OP_BASE/auth, got HTTP $code location '$loc'"
+    echo "   check: without cookie -> 302 to the OP's authorization endpoint ($sc Set-Cookie)"
+}
+
+# ---------------------------------------------------------------------------
+# Measurement (wrk)
+
+to_ms() {   # "1.23ms" / "845.00us" / "1.02s" / "1.00m" -> ms
+    awk -v v="$1" 'BEGIN { n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.2f", n }'
+}
+
+# The cases: key -> setup, expected status, label, cookie or not
+declare -A C_SETUP C_EXPECT C_LABEL C_AUTH
+CASES=()
+add_case() { CASES+=("$1"); C_SETUP[$1]=$2; C_EXPECT[$1]=$3; C_AUTH[$1]=$4; C_LABEL[$1]=$5; }
+
+# per case: space-separated values, one per round
+declare -A M_RPS M_REQS M_MEAN M_P99 M_CPU M_BG M_WRKERR M_IR M_IRMIN M_IRMAX
+
+measure() {   # case round
+    local key=$1 r=$2 s=${C_SETUP[$1]} out b0 b1 t0 t1 h0 h1 w0 w1 args rps reqs mean p99 cpu bg err
+    local dir="$RUN/$s" url="http://127.0.0.1:${PORT[${C_SETUP[$1]}]}/protected/index.html"
+    args=(-t "$THREADS" -c "$CONNECTIONS" -H 'Accept: text/html')
+    (( QUIET_WAIT > 0 )) && wait_quiet
+    if [[ "${C_AUTH[$key]}" == yes ]]; then
+        refresh_cookie "$s"      # right before: the cookie is as fresh as a browser's
+        args+=(-H "Cookie: ${COOKIE[$s]}")
+    fi
+    if (( WARMUP > 0 )); then
+        $WRK_PIN wrk "${args[@]}" -H "X-Bench-Phase: warmup" -d "${WARMUP}s" "$url" >"$dir/$key.$r.warmup" 2>&1 \
+            || die "wrk failed (warm-up $key)"
+    fi
+    out="$dir/$key.$r.wrk"
+    read -r b0 t0 < <(busy_ticks); h0=$(httpd_ticks "${HTTPD_PID[$s]}"); w0=$(children_cpu)
+    $WRK_PIN wrk "${args[@]}" -H "X-Bench-Phase: $key" -d "${DURATION}s" --latency "$url" >"$out" 2>&1 \
+        || die "wrk failed ($key)"
+    read -r b1 t1 < <(busy_ticks); h1=$(httpd_ticks "${HTTPD_PID[$s]}"); w1=$(children_cpu)
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    reqs=$(awk '/ requests in / { print $1 }' "$out")
+    [[ -n "$rps" && -n "$reqs" ]] || { cat "$out" >&2; die "could not parse wrk output ($key)"; }
+    mean=$(to_ms "$(awk '$1 == "Latency" { print $2; exit }' "$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2; exit }' "$out")")
+    cpu=$(awk -v t="$((h1 - h0))" -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    # CPU used by anything but this httpd and wrk, as % of the whole machine
+    bg=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v h="$((h1 - h0))" -v w="$w0" -v w1="$w1" -v hz="$CLK_TCK" \
+        'BEGIN { o = b - h - (w1 - w) * hz; if (o < 0) o = 0; printf "%.0f", (t > 0 ? o * 100 / t : 0) }')
+    err=$(awk '/Socket errors:|Non-2xx or 3xx/ { sub(/^ +/, ""); printf "%s; ", $0 }' "$out")
+    M_RPS[$key]+="$rps "; M_REQS[$key]+="$reqs "; M_MEAN[$key]+="$mean "; M_P99[$key]+="$p99 "
+    M_CPU[$key]+="$cpu "; M_BG[$key]+="$bg "; [[ -n "$err" ]] && M_WRKERR[$key]+="round $r: $err"
+    printf '   %-38s %9s req/s  mean %6s ms  p99 %6s ms  httpd %6s us/req  other load %3s%%\n' \
+        "${C_LABEL[$key]}" "$rps" "$mean" "$p99" "$cpu" "$bg"
+}
+
+# Callgrind mode: N requests on one keep-alive connection; every request is
+# its own profile part (cg.out.<n>, "totals:" = instructions spent inside
+# ap_process_async_request: hooks, handler, filters; not connection I/O).
+cg_parts() {   # dir -> the number of the newest part
+    local f n=0 i
+    for f in "$1"/cg.out.*; do [[ -e "$f" ]] || continue; i=${f##*.}; (( i > n )) && n=$i; done
+    echo "$n"
+}
+
+# Exclusive instructions per function ("count function [object]") of one part;
+# callgrind_annotate mis-attributes --dump-after parts, so this sums them itself.
+cg_self() {
+    awk '/^ob=/ { n = split(substr($0, 4), p, "/"); ob = p[n]; next }
+         /^fn=/ { fn = substr($0, 4) " [" ob "]"; next }
+         /^calls=/ { skip = 1; next }
+         /^[0-9+*-]/ { if (skip) skip = 0; else self[fn] += $2; next }
+         END { for (f in self) if (self[f] > 0) printf "%d %s\n", self[f], f }' "$1"
+}
+
+cg_measure() {   # case
+    local key=$1 s=${C_SETUP[$1]} dir="$RUN/${C_SETUP[$1]}" before i args codes stats mid
+    local url="http://127.0.0.1:${PORT[${C_SETUP[$1]}]}/protected/index.html"
+    args=(-s --max-time 600 -K "$dir/$key.curl" -H 'Accept: text/html' -H "X-Bench-Phase: $key")
+    if [[ "${C_AUTH[$key]}" == yes ]]; then
+        refresh_cookie "$s"
+        args+=(-H "Cookie: ${COOKIE[$s]}")
+    fi
+    for ((i = 0; i < CALLGRIND; i++)); do
+        printf 'url = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$url"
+    done >"$dir/$key.curl"
+    for ((i = 0; i < 100; i++)); do   # the refresh request's part must be written first
+        before=$(cg_parts "$dir"); sleep 0.2; [[ "$(cg_parts "$dir")" == "$before" ]] && break
+    done
+    codes=$(curl "${args[@]}" | sort | uniq -c | awk '{ printf "%s%sx%s", sep, $2, $1; sep = "," }')
+    [[ "$codes" == "${C_EXPECT[$key]}x$CALLGRIND" ]] || die "$key: expected ${C_EXPECT[$key]} x $CALLGRIND, got $codes"
+    for ((i = 0; i < 300; i++)); do
+        (( $(cg_parts "$dir") >= before + CALLGRIND )) && break
+        sleep 0.1
+    done
+    (( $(cg_parts "$dir") >= before + CALLGRIND )) || die "$key: callgrind did not write a part per request"
+    stats=$(for ((i = before + 1; i <= before + CALLGRIND; i++)); do
+                printf '%s ' "$i"; awk '/^totals:/ { print $2; exit }' "$dir/cg.out.$i"
+            done | sort -k2,2n | awk '{ n[NR] = $1; v[NR] = $2 } END {
+                m = int((NR + 1) / 2); printf "%s %s %s %s\n", v[m], v[1], v[NR], n[m] }')
+    read -r M_IR[$key] M_IRMIN[$key] M_IRMAX[$key] mid <<<"$stats"
+    M_REQS[$key]=$CALLGRIND
+    cg_self "$dir/cg.out.$mid" >"$dir/$key.self"
+    {
+        printf 'by object:'
+        awk '{ o[$NF] += $1 } END { for (x in o) printf "%d %s\n", o[x], x }' "$dir/$key.self" \
+            | sort -rn | awk 'NR <= 6 { printf " %s %s", $2, $1 } END { print "" }'
+        sort -rn "$dir/$key.self" | awk 'NR <= 8 { printf "  %9d  %s\n", $1, substr($0, index($0, " ") + 1) }'
+    } >"$dir/$key.hot"
+    if (( ! KEEP )); then   # keep only the newest part: cg_parts goes on counting from it
+        for ((i = 1; i < before + CALLGRIND; i++)); do rm -f "$dir/cg.out.$i"; done
+    fi
+    printf '   %-38s %9s instructions/request (min %s, max %s)\n' "${C_LABEL[$key]}" "${M_IR[$key]}" \
+        "${M_IRMIN[$key]}" "${M_IRMAX[$key]}"
+}
+
+median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
+maxof() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk 'END { print }'; }
+
+# After httpd stopped (buffered log flushed): every measured request of a case
+# has the expected status; responses larger than the smallest one of the case
+# carried a re-issued cookie (Set-Cookie).
+check_logs() {
+    local key s n total bad reissued
+    for key in "${CASES[@]}"; do
+        s=${C_SETUP[$key]}
+        read -r n bad reissued < <(awk -v k="$key" -v e="${C_EXPECT[$key]}" '
+            $2 == k { n++; if ($1 != e) bad[$1]++; sz[n] = $3; if (min == "" || $3 < min) min = $3 }
+            END { for (i = 1; i <= n; i++) if (sz[i] > min + 64) r++
+                  b = ""; for (x in bad) b = b x "x" bad[x] ","; if (b == "") b = "-"
+                  printf "%d %s %d\n", n, b, r }' "$RUN/$s/status.log")
+        total=0; for x in ${M_REQS[$key]}; do total=$((total + x)); done
+        (( n >= total )) || die "$key: httpd logged $n requests, wrk counted $total"
+        [[ "$bad" == - ]] || die "$key: not every request answered ${C_EXPECT[$key]}: $bad (status x count)"
+        if [[ "${C_EXPECT[$key]}" == 200 ]] && (( reissued > 0 )); then
+            NOTES+=("$key: $reissued of $n measured responses were larger than the rest: the module re-issued the session cookie (wrk replays the old one)")
+        fi
+    done
+    for s in $SETUPS; do
+        n=$(grep -cE '\[[a-z_]+:(error|crit|alert|emerg)\]|exit signal|Segmentation fault' "$RUN/$s/error.log" || true)
+        if (( n > 0 )); then
+            NOTES+=("$s: $n error-level lines in its error log, e.g.: $(grep -m1 -E '\[[a-z_]+:(error|crit|alert|emerg)\]|exit signal|Segmentation fault' "$RUN/$s/error.log" | cut -c1-300)")
+        fi
+    done
+}
+
+git_rev() {
+    local rev dirty=""
+    rev=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) || { echo unknown; return; }
+    git --no-optional-locks -C "$REPO" diff --quiet HEAD -- src mod_auth_itsme.c 2>/dev/null \
+        || dirty=" + uncommitted changes in src/"
+    echo "$rev$dirty"
+}
+
+# ---------------------------------------------------------------------------
+# Main
+
+LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
+ensure_packages
+has_setup itsme && build_module
+ITSME_REV=$(git_rev)   # the tree the module was built from (when the script built it)
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+if (( PIN )) && (( NCPU >= 2 )); then
+    HTTPD_PIN="taskset -c 0"; WRK_PIN="taskset -c 1"
+    PIN_TEXT="httpd pinned to CPU 0, wrk to CPU 1"
+else
+    HTTPD_PIN=""; WRK_PIN=""; PIN_TEXT="no CPU pinning (httpd and wrk share the CPUs)"
+fi
+
+RUN=$(mktemp -d /tmp/itsme-bench.XXXXXX)
+chmod 755 "$RUN"
+declare -A PORT=() COOKIE=() COOKIE_PREFIX=() SETCOOKIE=()
+NOTES=()
+for s in $ALL_SETUPS; do PORT[$s]=$(free_port); USED_PORTS+=" ${PORT[$s]}"; done
+
+# the static file: exactly 1024 bytes of HTML, with a marker the checks look for
+MARKER="bench-marker-$(secret 12)"
+mkdir -p "$RUN/htdocs/protected"
+page_head=$(printf '<!DOCTYPE html>\n<html><head><title>bench</title></head><body>\n<p>%s</p>\n<p>' "$MARKER")
+page_tail='</p></body></html>'
+pad=$(printf '%*s' $(( 1024 - ${#page_head} - ${#page_tail} - 1 )) '')
+printf '%s%s%s\n' "$page_head" "${pad// /x}" "$page_tail" >"$RUN/htdocs/protected/index.html"
+cp "$RUN/htdocs/protected/index.html" "$RUN/htdocs/protected/claims.html"
+chmod -R a+rX "$RUN/htdocs"
+FILE_SIZE=$(stat -c %s "$RUN/htdocs/protected/index.html")
+
+if needs_op; then
+    echo "== test OP"
+    start_op
+    echo "   $OP_BASE (oidc-provider $(node -p "require('$OP_DIR/node_modules/oidc-provider/package.json').version"))"
+fi
+
+for s in $ALL_SETUPS; do
+    has_setup "$s" || continue
+    echo "== setup $s (httpd on 127.0.0.1:${PORT[$s]})"
+    start_httpd "$s"
+    case "$s" in
+        itsme) login itsme "${ITSME_COOKIE_PREFIX:-itsme_session}" ;;
+        openidc-*) login "$s" mod_auth_openidc_session ;;
+    esac
+    verify_setup "$s"
+done
+
+has_setup bare && add_case bare bare 200 no "bare httpd (no auth)"
+has_setup itsme && add_case itsme itsme 200 yes "mod_auth_itsme (cookie session)"
+has_setup openidc-cookie && add_case openidc-cookie openidc-cookie 200 yes "mod_auth_openidc client-cookie"
+has_setup openidc-cache && add_case openidc-cache openidc-cache 200 yes "mod_auth_openidc server-cache"
+if (( UNAUTH )); then
+    has_setup itsme && add_case itsme-302 itsme 302 no "mod_auth_itsme, no session -> 302"
+    has_setup openidc-cookie && add_case openidc-302 openidc-cookie 302 no "mod_auth_openidc, no session -> 302"
+fi
+
+if (( CALLGRIND )); then
+    LOAD_TEXT="callgrind: httpd -X under valgrind, $CALLGRIND sequential keep-alive GETs per case of a ${FILE_SIZE}-byte file"
+    echo "== $LOAD_TEXT"
+    for key in "${CASES[@]}"; do cg_measure "$key"; done
+else
+    LOAD_TEXT="wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (+${WARMUP}s warm-up) x $ROUNDS rounds, keep-alive, GET of a ${FILE_SIZE}-byte file; $PIN_TEXT; $NCPU CPUs"
+    echo "== load: $LOAD_TEXT"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        echo "-- round $r/$ROUNDS"
+        for key in "${CASES[@]}"; do measure "$key" "$r"; done
+    done
+fi
+stop_all_httpd
+check_logs
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+wrk_table() {
+    local key rps cpu rel dcpu base_rps="" base_cpu=""
+    if has_setup bare; then base_rps=$(median "${M_RPS[bare]}"); base_cpu=$(median "${M_CPU[bare]}"); fi
+    printf '%-36s %4s %10s %15s %8s %8s %8s %10s %8s %6s\n' \
+        "" "HTTP" "req/s" "req/s range" "mean ms" "p99 ms" "vs bare" "httpd CPU" "+CPU" "other"
+    printf '%-36s %4s %10s %15s %8s %8s %8s %10s %8s %6s\n' \
+        "setup" "" "(median)" "(all rounds)" "" "" "req/s" "us/req" "us/req" "load"
+    for key in "${CASES[@]}"; do
+        rps=$(median "${M_RPS[$key]}"); cpu=$(median "${M_CPU[$key]}")
+        rel="-"; dcpu="-"
+        if [[ -n "$base_rps" && "$key" != bare ]]; then
+            rel=$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%+.0f%%", (a / b - 1) * 100 }')
+            dcpu=$(awk -v a="$cpu" -v b="$base_cpu" 'BEGIN { printf "%+.0f", a - b }')
+        fi
+        printf '%-36s %4s %10s %15s %8s %8s %8s %10s %8s %5s%%\n' "${C_LABEL[$key]}" "${C_EXPECT[$key]}" \
+            "$rps" "$(range "${M_RPS[$key]}")" "$(median "${M_MEAN[$key]}")" "$(median "${M_P99[$key]}")" \
+            "$rel" "$cpu" "$dcpu" "$(maxof "${M_BG[$key]}")"
+    done
+}
+
+cg_table() {
+    local key rel x base=""
+    has_setup bare && base=${M_IR[bare]}
+    printf '%-36s %4s %14s %21s %14s %8s\n' "setup" "HTTP" "instr/request" "(min-max)" "+ vs bare" "x bare"
+    for key in "${CASES[@]}"; do
+        rel="-"; x="-"
+        if [[ -n "$base" && "$key" != bare ]]; then
+            rel=$(( M_IR[$key] - base )); x=$(awk -v a="${M_IR[$key]}" -v b="$base" 'BEGIN { printf "%.1f", a / b }')
+        fi
+        printf '%-36s %4s %14s %21s %14s %8s\n' "${C_LABEL[$key]}" "${C_EXPECT[$key]}" "${M_IR[$key]}" \
+            "(${M_IRMIN[$key]}-${M_IRMAX[$key]})" "$rel" "$x"
+    done
+}
+
+report() {
+    local key s
+    echo "mod_auth_itsme benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), host $(uname -n)"
+    echo
+    if (( CALLGRIND )); then cg_table; else wrk_table; fi
+    echo
+    echo "load:     $LOAD_TEXT"
+    (( CALLGRIND )) || echo "          loopback 127.0.0.1; every httpd up for the whole run, measured one at a time;"
+    echo "          access log: one buffered status line per request (same for every setup)"
+    echo "checked:  before: 200 + the file with the cookie, claims in the request headers, 302 to the OP"
+    echo "          without; after: every measured request got the status shown (httpd's own log)"
+    for s in itsme openidc-cookie openidc-cache; do
+        has_setup "$s" && echo "cookie:   $s: Cookie header ${#COOKIE[$s]} bytes; Set-Cookie on an authenticated response: ${SETCOOKIE[$s]}"
+    done
+    for key in "${CASES[@]}"; do
+        [[ -n "${M_WRKERR[$key]:-}" ]] && echo "wrk:      $key: ${M_WRKERR[$key]}"
+    done
+    for key in "${NOTES[@]}"; do echo "NOTE:     $key"; done
+    echo "httpd:    $("$APACHE2" -v | sed -n 's/^Server version: //p'), MPM event ($( (( CALLGRIND )) && echo "-X: one process" || echo "2 children x 25 threads"))"
+    has_setup itsme && echo "itsme:    mod_auth_itsme $ITSME_REV ($ITSME_MODULE)"
+    has_openidc && echo "openidc:  libapache2-mod-auth-openidc $(dpkg-query -W -f '${Version}' libapache2-mod-auth-openidc 2>/dev/null || echo '?')"
+    needs_op && echo "OP:       test/integration/op/op.js, oidc-provider $(node -p "require('$OP_DIR/node_modules/oidc-provider/package.json').version"), node $(node -v)"
+    echo "tools:    wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), OpenSSL $(openssl version 2>/dev/null | awk '{ print $2 }'), kernel $(uname -r)"
+    echo "cpu:      $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo) x $NCPU; load average before: $LOADAVG0"
+    echo
+    if (( CALLGRIND )); then
+        echo "instr/request: instructions executed inside ap_process_async_request (every hook, the"
+        echo "handler, the output filters; not reading the request or connection I/O), median request."
+        echo "Where the median request's instructions go (exclusive counts; by shared object, then top functions):"
+        for key in "${CASES[@]}"; do
+            echo "  $key:"; sed 's/^/    /' "$RUN/${C_SETUP[$key]}/$key.hot"
+        done
+    else
+        echo "vs bare: throughput change. httpd CPU: user+sys time of all httpd processes during the"
+        echo "measurement / requests served (the steadiest number on a busy machine); +CPU: added by the"
+        echo "module. other load: the most CPU (% of the machine) used by anything but httpd and wrk"
+        echo "during a round; above ~5% the req/s and latency columns are disturbed."
+    fi
+}
+
+mkdir -p "$RESULTS_DIR"
+RESULT_FILE="$RESULTS_DIR/$(date -u +%Y-%m-%d-%H%M%S)$( (( CALLGRIND )) && echo -callgrind || true).txt"
+echo
+report | tee "$RESULT_FILE"
+echo
+echo "written: $RESULT_FILE"
