@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The demo: sudo bash scripts/demo.sh [--check]
+# The demo, as root (sudo if you are not root): bash scripts/demo.sh [--check]
 #
-# Builds the module, starts the local test OP (node-oidc-provider, a Signicat-
-# like itsme broker) on 127.0.0.1:9400 and httpd with mod_auth_itsme on
+# Builds the module, starts the local test OP (node-oidc-provider in its
+# broker profile: a Signicat-like OpenID Connect broker with a client secret,
+# not itsme's own OP) on 127.0.0.1:9400 and httpd with mod_auth_itsme on
 # 127.0.0.1:8080 protecting /app, whose page shows the claims the module
 # passed on. Open http://127.0.0.1:8080/app/ ; Ctrl-C stops everything.
 #
@@ -42,6 +43,18 @@ wait_port() { # port seconds pid
     for ((i = 0; i < $2 * 10; i++)); do
         port_busy "$1" && return 0
         kill -0 "$3" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# httpd is up when it wrote its own pid (after binding its port), answers
+# on the port and is alive: a port that merely answers may be someone else's.
+wait_httpd() { # port seconds pid pidfile
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$3" 2>/dev/null || return 1
+        [ "$(cat "$4" 2>/dev/null)" = "$3" ] && port_busy "$1" && kill -0 "$3" 2>/dev/null && return 0
         sleep 0.1
     done
     return 1
@@ -160,7 +173,7 @@ wait_port "$OP_PORT" 20 "$OP_PID" || { cat "$RUN/op.log"; die "the test OP did n
 
 apache2 -f "$RUN/httpd.conf" -DFOREGROUND >"$RUN/httpd.stderr" 2>&1 </dev/null &
 HTTPD_PID=$!
-wait_port "$HTTP_PORT" 20 "$HTTPD_PID" \
+wait_httpd "$HTTP_PORT" 20 "$HTTPD_PID" "$RUN/run/httpd.pid" \
     || { cat "$RUN/httpd.stderr"; tail -n 20 "$RUN/error.log" 2>/dev/null; die "httpd did not start"; }
 
 if [ "$CHECK" -eq 1 ]; then

@@ -14,10 +14,13 @@ OP_DIR="$REPO/test/integration/op"
 # shellcheck disable=SC2034
 PYTHON=/usr/bin/python3
 
+# apache2-bin (the httpd binary and its modules) rather than apache2: the
+# tests and the demo run their own httpd with a generated config on loopback
+# ports, so the system service (port 80, /etc/apache2) is not needed.
 DEB_PACKAGES=(build-essential autoconf automake libtool pkg-config
-    apache2 apache2-dev libapr1-dev libaprutil1-dev
+    apache2-bin media-types apache2-dev libapr1-dev libaprutil1-dev
     libcurl4-openssl-dev libjansson-dev libcjose-dev libssl-dev
-    check libsubunit-dev python3-pytest curl)
+    check libsubunit-dev python3-pytest curl openssl)
 
 say() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -50,7 +53,7 @@ install_deps() {
         say "system packages: all present"
         return 0
     fi
-    [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root: sudo bash $0"
+    [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root (sudo bash $0 if you are not root)"
     say "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || die "apt-get update failed"

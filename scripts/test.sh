@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: sudo bash scripts/test.sh   (fresh Debian 12, as root)
+# The test command, on a fresh Debian 12, as root (sudo if you are not root):
+#   bash scripts/test.sh
 #
 # 1. installs the missing Debian packages and the test OP's npm packages
 # 2. ./autogen.sh, then configure + make out of tree in build/

@@ -31,6 +31,8 @@ POST_CLIENT = {
 
 # httpd instances currently running (the log guard watches all of them)
 RUNNING = []
+# the test whose body is running (None during setup and teardown)
+CURRENT = {"item": None}
 
 
 # --------------------------------------------------------------------------
@@ -107,12 +109,19 @@ def start_httpd(workdir, name, server_conf, locations=None, backend=None):
 
 
 def stop_httpd(h):
+    """Stop h, then check what its error log gained since the guard last
+    looked: crash markers anywhere in it, and error-or-worse lines, which the
+    running test's expect_log patterns may tolerate (stopped in a test body;
+    in a fixture's teardown nothing is tolerated)."""
     h.stop()
     if h in RUNNING:
         RUNNING.remove(h)
     # late crash reports (a child reaped at shutdown) are caught here
     crashes = [ln for ln in h.log_since(0) if harness.CRASH_RE.search(ln)]
     assert not crashes, f"{h.name}: httpd children crashed:\n" + "\n".join(crashes)
+    lines, h.guard_offset = h.read_log(h.guard_offset)
+    bad = harness.bad_log_lines(lines, _allowed(CURRENT["item"]))
+    assert not bad, f"{h.name}: unexpected error-log lines:\n" + "\n".join(bad)
 
 
 @pytest.fixture
@@ -136,24 +145,49 @@ def expect_log(request):
     return add
 
 
+def pytest_sessionfinish(session):
+    """No httpd outlives the run, even one a failed test never stopped."""
+    for h in harness.STARTED:
+        h.stop()
+
+
+def _allowed(item):
+    return [p for p, _ in getattr(item, "_itsme_expect", [])] if item is not None else []
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
+    """After the test body: every httpd that was running when it began, and
+    every httpd started during it (by start_httpd, harness.Httpd.start or a
+    helper; from the first line of its log), must have logged no
+    error-or-worse line and no crash marker that the test did not declare
+    with expect_log; required expect_log patterns must have appeared."""
     offsets = {id(h): h.log_size() for h in RUNNING}
     watched = list(RUNNING)
-    outcome = yield
-    if outcome.excinfo is not None:
-        return
+    first_new = len(harness.STARTED)
+    CURRENT["item"] = item
+    try:
+        outcome = yield
+    finally:
+        CURRENT["item"] = None
+    new = [h for h in harness.STARTED[first_new:] if h not in watched]
+    failed = outcome.excinfo is not None
     expected = getattr(item, "_itsme_expect", [])
     allowed = [p for p, _ in expected]
     problems = []
     seen = []
-    for h in watched:
-        lines = h.log_since(offsets.get(id(h), 0))
-        seen += lines
-        for ln in harness.bad_log_lines(lines, allowed):
+    for h in watched + new:
+        seen += h.log_since(offsets.get(id(h), 0) if h in watched else 0)
+        # lines no check has looked at yet (a fixture's startup lines too);
+        # the mark moves on even when the test failed, so that a later stop
+        # does not report them a second time
+        unchecked, h.guard_offset = h.read_log(h.guard_offset)
+        for ln in harness.bad_log_lines(unchecked, allowed):
             problems.append(f"{h.name}: unexpected: {ln}")
-        if h.proc is not None and h.proc.poll() is not None:
+        if h in RUNNING and h.proc is not None and h.proc.poll() is not None:
             problems.append(f"{h.name}: httpd exited (rc={h.proc.returncode})")
+    if failed:
+        return
     for pattern, required in expected:
         if required and not any(re.search(pattern, ln) for ln in seen):
             problems.append(f"expected error-log line matching {pattern!r} is missing")

@@ -95,6 +95,33 @@ def wait_port(port, timeout=15.0, proc=None):
     return False
 
 
+def wait_started(port, pidfile, proc, timeout=15.0):
+    """True once the httpd we started (proc) is really serving port: it wrote
+    its own pid to pidfile (the parent does that after it bound its
+    listeners), it answers on the port, and it is still alive. A port that
+    merely accepts connections is not enough: free_port() releases the port
+    before httpd binds it, so another process (a parallel test run) may hold
+    it, and then httpd exits with "could not bind" while the port connects."""
+    deadline = time.monotonic() + timeout
+    want = str(proc.pid)
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            mine = Path(pidfile).read_text().strip() == want
+        except OSError:
+            mine = False
+        if mine and wait_port(port, 0.5, proc):
+            return proc.poll() is None
+        time.sleep(0.05)
+    return False
+
+
+# Every Httpd that started, in order; the log guard in conftest.py checks the
+# error log of each one started during a test, whoever started it.
+STARTED = []
+
+
 def make_workdir(prefix="itsme-it-"):
     """A world-traversable temp dir: httpd children run as www-data."""
     base = os.environ.get("ITSME_IT_TMPDIR") or None
@@ -141,6 +168,8 @@ class NodeServer:
     def start(self, timeout=30.0):
         if not (OP_DIR / "node_modules" / "oidc-provider").exists():
             raise RuntimeError(f"{OP_DIR}/node_modules missing: run 'npm ci' in {OP_DIR}")
+        log_from = self.logfile.stat().st_size if self.logfile.exists() else 0
+        self.addr_in_use = False
         self._log = open(self.logfile, "ab")
         env = dict(os.environ, **(self.env or {}))
         self.proc = subprocess.Popen([node_binary(), str(self.script), *self.args], stdout=subprocess.PIPE,
@@ -155,11 +184,13 @@ class NodeServer:
                 if line.startswith(f"{self.tag} READY ") and "info" not in ready:
                     ready["info"] = json.loads(line.split(" ", 2)[2])
                     ready["ev"].set()
+            ready["ev"].set()   # stdout closed: the process is gone, stop waiting
 
         ready["ev"] = threading.Event()
         threading.Thread(target=reader, daemon=True).start()
         if not ready["ev"].wait(timeout) or "info" not in ready:
             self.stop()
+            self.addr_in_use = b"EADDRINUSE" in read_from(self.logfile, log_from)
             raise RuntimeError(f"{self.script.name} did not start; log:\n{tail(self.logfile)}")
         self.info = ready["info"]
         return self
@@ -188,20 +219,30 @@ class NodeServer:
             self._log.close()
 
 
+def _start_node(make, attempts=3):
+    """make(port) -> NodeServer; a port taken between free_port() and the
+    node's listen() (a parallel run) means another port."""
+    for attempt in range(attempts):
+        srv = make(free_port())
+        try:
+            return srv.start()
+        except RuntimeError:
+            if not srv.addr_in_use or attempt + 1 == attempts:
+                raise
+
+
 def start_test_op(workdir, config=None, name="op"):
     """Start test/integration/op/op.js with a JSON config; returns NodeServer."""
     workdir = Path(workdir)
     cfgfile = workdir / f"{name}.json"
     cfgfile.write_text(json.dumps(config or {}, indent=2))
-    port = free_port()
-    srv = NodeServer(OP_DIR / "op.js", ["--port", str(port), "--config", str(cfgfile)], "OP", workdir / f"{name}.log")
-    return srv.start()
+    return _start_node(lambda port: NodeServer(OP_DIR / "op.js", ["--port", str(port), "--config", str(cfgfile)],
+                                               "OP", workdir / f"{name}.log"))
 
 
 def start_hostile_op(workdir, name="hostile"):
-    port = free_port()
-    srv = NodeServer(HERE / "hostile_op.js", ["--port", str(port)], "HOSTILE", Path(workdir) / f"{name}.log")
-    return srv.start()
+    return _start_node(lambda port: NodeServer(HERE / "hostile_op.js", ["--port", str(port)], "HOSTILE",
+                                               Path(workdir) / f"{name}.log"))
 
 
 def http_json(method, url, body=None, timeout=10):
@@ -273,6 +314,7 @@ class Httpd:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o755)
         self.name = name
+        self._auto_port = port is None
         self.port = port or free_port()
         self.server_directives = server_directives
         self.locations = default_locations() if locations is None else locations
@@ -281,6 +323,8 @@ class Httpd:
         self.errlog = self.dir / "error.log"
         self.conf = self.dir / "httpd.conf"
         self.stderr = self.dir / "stderr.log"
+        self.pidfile = self.dir / "run" / "httpd.pid"
+        self.guard_offset = 0   # error-log bytes the log guard has checked
 
     @property
     def base(self):
@@ -365,19 +409,34 @@ ScriptAlias /open/cgi/ "{d}/cgi-bin/"
         return subprocess.run([httpd_binary(), "-t", "-f", str(self.conf)], capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, attempts=3):
+        """Start httpd; return once it serves its port (see wait_started).
+        A port taken by someone else between free_port() and httpd's bind
+        (only when the port was picked here) means another port, up to
+        `attempts` times; any other failure raises RuntimeError with the logs."""
         if os.environ.get("ITSME_MODULE") != "none" and not module_path().exists():
             raise RuntimeError(f"module not built: {module_path()} (set ITSME_MODULE)")
-        self.write_conf()
-        self._stderr = open(self.stderr, "ab")
-        self.proc = subprocess.Popen([httpd_binary(), "-f", str(self.conf), "-DFOREGROUND"], stdout=self._stderr,
-                                     stderr=self._stderr, stdin=subprocess.DEVNULL)
-        if not wait_port(self.port, timeout, self.proc):
+        for attempt in range(attempts):
+            self.write_conf()
+            try:
+                self.pidfile.unlink()
+            except FileNotFoundError:
+                pass
+            marks = {f: f.stat().st_size if f.exists() else 0 for f in (self.stderr, self.errlog)}
+            self._stderr = open(self.stderr, "ab")
+            self.proc = subprocess.Popen([httpd_binary(), "-f", str(self.conf), "-DFOREGROUND"],
+                                         stdout=self._stderr, stderr=self._stderr, stdin=subprocess.DEVNULL)
+            if wait_started(self.port, self.pidfile, self.proc, timeout):
+                STARTED.append(self)
+                return self
             rc = self.proc.poll()
             self.stop()
-            raise RuntimeError(f"httpd did not start (rc={rc}).\nstderr:\n{tail(self.stderr)}\n"
-                               f"error.log:\n{tail(self.errlog)}")
-        return self
+            taken = any(b"Address already in use" in read_from(f, at) for f, at in marks.items())
+            if not (taken and self._auto_port and attempt + 1 < attempts):
+                break
+            self.port = free_port()
+        raise RuntimeError(f"httpd did not start (rc={rc}).\nstderr:\n{tail(self.stderr)}\n"
+                           f"error.log:\n{tail(self.errlog)}")
 
     def stop(self, timeout=10):
         if self.proc and self.proc.poll() is None:
@@ -397,6 +456,16 @@ ScriptAlias /open/cgi/ "{d}/cgi-bin/"
         except FileNotFoundError:
             return 0
 
+    def read_log(self, offset):
+        """(lines from byte offset on, the offset of the end read)."""
+        try:
+            with open(self.errlog, "rb") as f:
+                f.seek(offset)
+                data = f.read()
+        except FileNotFoundError:
+            return [], offset
+        return data.decode("utf-8", "replace").splitlines(), offset + len(data)
+
     def log_since(self, offset):
         try:
             with open(self.errlog, "rb") as f:
@@ -404,6 +473,15 @@ ScriptAlias /open/cgi/ "{d}/cgi-bin/"
                 return f.read().decode("utf-8", "replace").splitlines()
         except FileNotFoundError:
             return []
+
+
+def read_from(path, offset):
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read()
+    except FileNotFoundError:
+        return b""
 
 
 def tail(path, n=40):

@@ -19,23 +19,24 @@ def keys(workdir):
 
 def startup(workdir, name, conf, timeout=15):
     """(started, output): -t first (directive setters), then a real start
-    (post_config checks, which -t does not run)."""
+    (post_config checks, which -t does not run). Started means harness's
+    Httpd.start saw this httpd write its pid file, serve its port and stay
+    alive, not merely that something answered on the port."""
     h = harness.Httpd(workdir, name, conf)
     t = h.configtest()
     if t.returncode != 0:
         return False, t.stdout + t.stderr
-    p = subprocess.Popen([harness.httpd_binary(), "-f", str(h.conf), "-DFOREGROUND"], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
-    if harness.wait_port(h.port, timeout, p):
-        p.terminate()
-        p.communicate(timeout=10)
-        return True, harness.tail(h.errlog, 50)
+    # a name may be used before (parametrized tests): this start's output only
+    marks = [(f, f.stat().st_size if f.exists() else 0) for f in (h.stderr, h.errlog)]
+
+    def output():
+        return "".join(harness.read_from(f, at).decode("utf-8", "replace") for f, at in marks)
     try:
-        out, _ = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, _ = p.communicate(timeout=10)
-    return False, out + harness.tail(h.errlog, 50)
+        h.start(timeout)
+    except RuntimeError as e:
+        return False, output() + f"\n{e.args[0].splitlines()[0]}"
+    h.stop()
+    return True, output()
 
 
 def assert_refused(workdir, name, conf, *needles):
