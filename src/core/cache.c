@@ -5,8 +5,9 @@
  * HTTP timeout), so concurrent callers never stampede the OP. The cache owns
  * its own allocator so that entry pools are only ever created and destroyed
  * under our lock. Each entry has a pool (entry struct, URL key) and a child
- * body pool that is replaced whenever a new body arrives; readers always get
- * a copy in their own pool.
+ * body pool that is replaced whenever a new body arrives; a value derived
+ * from the body (the parsed document) lives in a child of the body pool and
+ * goes with it. Readers always get a copy in their own pool.
  */
 #include <string.h>
 #include <apr_hash.h>
@@ -26,6 +27,10 @@ typedef struct {
     apr_size_t len;
     apr_time_t fetched_at;   /* of body */
     apr_time_t last_attempt; /* 0 = never */
+    apr_pool_t *derived_pool; /* child of body_pool; NULL while nothing is derived */
+    void *derived;           /* built from body by derived_by */
+    itsme_cache_build_fn *derived_by;
+    unsigned int builds;     /* derived values built for this entry (test seam) */
 } entry_t;
 
 struct itsme_cache {
@@ -103,6 +108,20 @@ static entry_t *entry_get(itsme_cache_t *c, const char *url, int create)
     return e;
 }
 
+/* Forgets the body and what was derived from it (caller holds the lock). */
+static void entry_drop_body(entry_t *e)
+{
+    if (e->body_pool)
+        apr_pool_destroy(e->body_pool);
+    e->body_pool = NULL;
+    e->body = NULL;
+    e->len = 0;
+    e->fetched_at = 0;
+    e->derived_pool = NULL;
+    e->derived = NULL;
+    e->derived_by = NULL;
+}
+
 /* Replaces the body (caller holds the lock). */
 static apr_status_t entry_set_body(entry_t *e, const char *body, apr_size_t len,
                                    apr_time_t when)
@@ -111,8 +130,7 @@ static apr_status_t entry_set_body(entry_t *e, const char *body, apr_size_t len,
     apr_status_t rv = apr_pool_create(&bp, e->pool);
     if (rv != APR_SUCCESS)
         return rv;
-    if (e->body_pool)
-        apr_pool_destroy(e->body_pool);
+    entry_drop_body(e);
     e->body_pool = bp;
     e->body = apr_pstrmemdup(bp, body, len);
     e->len = len;
@@ -154,52 +172,121 @@ static apr_status_t entry_fetch(entry_t *e, apr_pool_t *p, const itsme_http_opts
     return APR_SUCCESS;
 }
 
-/* The lookup and fetch decision (caller holds the lock). */
+/* The lookup and fetch decision (caller holds the lock). On success *out is
+ * url's entry, holding a body. */
 static apr_status_t fetch_locked(itsme_cache_t *c, apr_pool_t *p, const itsme_http_opts_t *o,
                                  const char *url, const itsme_cache_policy_t *pol,
-                                 apr_time_t now, const char **body, apr_size_t *len,
-                                 int *fetched, itsme_err_t **err)
+                                 apr_time_t now, entry_t **out, int *fetched,
+                                 itsme_err_t **err)
 {
     entry_t *e = entry_get(c, url, 1);
     if (!e)
         return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_ENOMEM, "cache: out of memory");
     entry_clamp(e, now);
-    if (e->body && !pol->force && now - e->fetched_at < pol->max_age) {
-        give_copy(p, e, body, len);
+    *out = e;
+    if (e->body && !pol->force && now - e->fetched_at < pol->max_age)
         return APR_SUCCESS;
-    }
     if (e->last_attempt && now - e->last_attempt < pol->min_interval) {
-        if (e->body) {
-            give_copy(p, e, body, len);
+        if (e->body)
             return APR_SUCCESS;
-        }
         return itsme_err_make(p, err, ITSME_E_NETWORK, APR_EAGAIN,
                               "not fetching %s again yet: last attempt %" APR_TIME_T_FMT
                               " s ago failed", url, apr_time_sec(now - e->last_attempt));
     }
     if (fetched)
         *fetched = 1;
-    apr_status_t rv = entry_fetch(e, p, o, now, err);
-    if (rv != APR_SUCCESS)
-        return rv;
-    give_copy(p, e, body, len);
+    return entry_fetch(e, p, o, now, err);
+}
+
+/* Drops e's body, or e itself when it was never fetched (caller holds the
+ * lock); a remembered last attempt keeps min_interval in force. */
+static void invalidate_locked(itsme_cache_t *c, entry_t *e)
+{
+    if (!e->last_attempt)
+        entry_drop(c, e);
+    else
+        entry_drop_body(e);
+}
+
+/* Builds d's value for e's body unless already there (caller holds the lock). */
+static apr_status_t derive_locked(itsme_cache_t *c, entry_t *e, apr_pool_t *p,
+                                  const itsme_cache_deriver_t *d, void **value,
+                                  itsme_err_t **err)
+{
+    if (!e->derived || e->derived_by != d->build) {
+        apr_pool_t *dp = NULL;
+        void *v = NULL;
+        if (e->derived_pool)
+            apr_pool_destroy(e->derived_pool);
+        e->derived_pool = NULL;
+        e->derived = NULL;
+        if (apr_pool_create(&dp, e->body_pool) != APR_SUCCESS)
+            return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_ENOMEM,
+                                  "cache: out of memory");
+        e->builds++;
+        apr_status_t rv = d->build(dp, p, e->url, e->body, e->len, &v, err);
+        if (rv != APR_SUCCESS) {
+            invalidate_locked(c, e);
+            return rv;
+        }
+        e->derived_pool = dp;
+        e->derived = v;
+        e->derived_by = d->build;
+    }
+    *value = d->copy(p, e->derived);
+    if (!*value)
+        return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_ENOMEM, "cache: out of memory");
     return APR_SUCCESS;
 }
+
+static apr_status_t cache_lock(itsme_cache_t *c, apr_pool_t *p, itsme_err_t **err)
+{
+    apr_status_t rv = apr_thread_mutex_lock(c->mu);
+    if (rv != APR_SUCCESS)
+        return itsme_err_make(p, err, ITSME_E_INTERNAL, rv, "cache: lock failed");
+    return APR_SUCCESS;
+}
+
+static const itsme_cache_policy_t no_policy = { 0, 0, 0 };
 
 apr_status_t itsme_cache_fetch(itsme_cache_t *c, apr_pool_t *p, const itsme_http_opts_t *o,
                                const char *url, const itsme_cache_policy_t *pol,
                                apr_time_t now, const char **body, apr_size_t *len,
                                int *fetched, itsme_err_t **err)
 {
-    static const itsme_cache_policy_t none = { 0, 0, 0 };
+    entry_t *e = NULL;
     if (fetched)
         *fetched = 0;
     if (!c || !url || !body)
         return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EINVAL, "cache: bad arguments");
-    apr_status_t rv = apr_thread_mutex_lock(c->mu);
+    apr_status_t rv = cache_lock(c, p, err);
     if (rv != APR_SUCCESS)
-        return itsme_err_make(p, err, ITSME_E_INTERNAL, rv, "cache: lock failed");
-    rv = fetch_locked(c, p, o, url, pol ? pol : &none, now, body, len, fetched, err);
+        return rv;
+    rv = fetch_locked(c, p, o, url, pol ? pol : &no_policy, now, &e, fetched, err);
+    if (rv == APR_SUCCESS)
+        give_copy(p, e, body, len);
+    apr_thread_mutex_unlock(c->mu);
+    return rv;
+}
+
+apr_status_t itsme_cache_fetch_derived(itsme_cache_t *c, apr_pool_t *p,
+                                       const itsme_http_opts_t *o, const char *url,
+                                       const itsme_cache_policy_t *pol, apr_time_t now,
+                                       const itsme_cache_deriver_t *d, void **value,
+                                       int *fetched, itsme_err_t **err)
+{
+    entry_t *e = NULL;
+    if (fetched)
+        *fetched = 0;
+    if (!c || !url || !d || !d->build || !d->copy || !value)
+        return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EINVAL, "cache: bad arguments");
+    *value = NULL;
+    apr_status_t rv = cache_lock(c, p, err);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = fetch_locked(c, p, o, url, pol ? pol : &no_policy, now, &e, fetched, err);
+    if (rv == APR_SUCCESS)
+        rv = derive_locked(c, e, p, d, value, err);
     apr_thread_mutex_unlock(c->mu);
     return rv;
 }
@@ -211,16 +298,8 @@ void itsme_cache_invalidate(itsme_cache_t *c, const char *url)
     if (!c || !url || apr_thread_mutex_lock(c->mu) != APR_SUCCESS)
         return;
     entry_t *e = entry_get(c, url, 0);
-    if (e && !e->last_attempt) {
-        entry_drop(c, e);
-    }
-    else if (e && e->body_pool) {
-        apr_pool_destroy(e->body_pool);
-        e->body_pool = NULL;
-        e->body = NULL;
-        e->len = 0;
-        e->fetched_at = 0;
-    }
+    if (e)
+        invalidate_locked(c, e);
     apr_thread_mutex_unlock(c->mu);
 }
 
@@ -243,4 +322,16 @@ apr_status_t itsme_cache_put(itsme_cache_t *c, const char *url, const char *body
     }
     apr_thread_mutex_unlock(c->mu);
     return rv;
+}
+
+unsigned int itsme_cache_builds(itsme_cache_t *c, const char *url)
+{
+    unsigned int n = 0;
+    if (!c || !url || apr_thread_mutex_lock(c->mu) != APR_SUCCESS)
+        return 0;
+    entry_t *e = entry_get(c, url, 0);
+    if (e)
+        n = e->builds;
+    apr_thread_mutex_unlock(c->mu);
+    return n;
 }

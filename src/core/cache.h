@@ -1,7 +1,8 @@
 /*
  * cache.h: a per-process, thread-safe cache of documents fetched by URL
- * (discovery and JWKS). Bodies live in a sub-pool per entry; readers get a
- * copy in their own pool, so a refresh never frees memory a reader holds.
+ * (discovery and JWKS). Bodies (and a value derived from each, such as the
+ * parsed document) live in a sub-pool per entry; readers get a copy in their
+ * own pool, so a refresh never frees memory a reader holds.
  * A fetch happens under the entry lock (no stampede toward the OP).
  */
 #ifndef ITSME_CACHE_H
@@ -31,11 +32,41 @@ apr_status_t itsme_cache_fetch(itsme_cache_t *c, apr_pool_t *p, const itsme_http
                                apr_time_t now, const char **body, apr_size_t *len,
                                int *fetched, itsme_err_t **err);
 
+/*
+ * A value derived from a body (e.g. the parsed, validated document), built
+ * once per body and kept with it until the body is replaced or dropped.
+ * build runs under the cache lock; it must depend on url and body only. It
+ * allocates the value in keep (the body's own pool) and temporary data and
+ * errors in p (the caller's pool). copy makes a reader's copy in p (NULL on
+ * failure), so a refresh never frees memory a reader holds.
+ */
+typedef apr_status_t itsme_cache_build_fn(apr_pool_t *keep, apr_pool_t *p, const char *url,
+                                          const char *body, apr_size_t len, void **value,
+                                          itsme_err_t **err);
+typedef void *itsme_cache_copy_fn(apr_pool_t *p, const void *value);
+typedef struct {
+    itsme_cache_build_fn *build;
+    itsme_cache_copy_fn *copy;
+} itsme_cache_deriver_t;
+
+/* Like itsme_cache_fetch, but hands out (a copy in p of) d's value for the
+ * body. When build fails the body is dropped as by itsme_cache_invalidate
+ * (min_interval still limits the refetch) and build's error is returned. */
+apr_status_t itsme_cache_fetch_derived(itsme_cache_t *c, apr_pool_t *p,
+                                       const itsme_http_opts_t *o, const char *url,
+                                       const itsme_cache_policy_t *pol, apr_time_t now,
+                                       const itsme_cache_deriver_t *d, void **value,
+                                       int *fetched, itsme_err_t **err);
+
 /* Drops url's entry (e.g. after its content failed validation). */
 void itsme_cache_invalidate(itsme_cache_t *c, const char *url);
 
 /* Test seam: pre-loads a body for url as if fetched at `when`. */
 apr_status_t itsme_cache_put(itsme_cache_t *c, const char *url, const char *body,
                              apr_size_t len, apr_time_t when);
+
+/* Test seam: how many times a derived value was built for url's entry
+ * (0 when there is no entry). */
+unsigned int itsme_cache_builds(itsme_cache_t *c, const char *url);
 
 #endif

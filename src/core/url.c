@@ -280,13 +280,27 @@ static int url_authority(const char *a, apr_size_t n, url_parts_t *u)
     return 1;
 }
 
-/* Parses an absolute http(s) URL; 1 on success. */
+/* No whitespace or control byte (below 0x21, or DEL) anywhere. */
+static int url_no_ctl(const char *s)
+{
+    const unsigned char *c;
+
+    for (c = (const unsigned char *)s; *c; c++) {
+        if (*c < 0x21 || *c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Parses an absolute http(s) URL; 1 on success. Whitespace or a control
+ * character anywhere (path and query included) makes it invalid. */
 static int url_split(const char *url, url_parts_t *u)
 {
     const char *a;
     apr_size_t n;
 
-    if (url == NULL) {
+    if (url == NULL || !url_no_ctl(url)) {
         return 0;
     }
     if (strncasecmp(url, "https://", 8) == 0) {
@@ -346,20 +360,37 @@ static int url_ipv4_loopback(const char *h, apr_size_t n)
     return parts == 4 && digits > 0;
 }
 
+/* localhost, [::1] or 127.x.y.z */
+static int url_host_loopback(const url_parts_t *u)
+{
+    if (u->host_len == 9 && strncasecmp(u->host, "localhost", 9) == 0) {
+        return 1;
+    }
+    if (u->host_len == 5 && strncmp(u->host, "[::1]", 5) == 0) {
+        return 1;
+    }
+    return url_ipv4_loopback(u->host, u->host_len);
+}
+
 int itsme_url_is_loopback_http(const char *url)
 {
     url_parts_t u;
 
-    if (!url_split(url, &u) || u.https) {
-        return 0;
-    }
-    if (u.host_len == 9 && strncasecmp(u.host, "localhost", 9) == 0) {
-        return 1;
-    }
-    if (u.host_len == 5 && strncmp(u.host, "[::1]", 5) == 0) {
-        return 1;
-    }
-    return url_ipv4_loopback(u.host, u.host_len);
+    return url_split(url, &u) && !u.https && url_host_loopback(&u);
+}
+
+int itsme_url_is_loopback(const char *url)
+{
+    url_parts_t u;
+
+    return url_split(url, &u) && url_host_loopback(&u);
+}
+
+int itsme_url_is_https(const char *url)
+{
+    url_parts_t u;
+
+    return url_split(url, &u) && u.https;
 }
 
 int itsme_url_is_secure_endpoint(const char *url)
@@ -369,20 +400,19 @@ int itsme_url_is_secure_endpoint(const char *url)
     if (!url_split(url, &u)) {
         return 0;
     }
-    return u.https || itsme_url_is_loopback_http(url);
+    return u.https || url_host_loopback(&u);
+}
+
+int itsme_url_is_op_endpoint(const char *url, const char *discovery_url)
+{
+    return itsme_url_is_https(url)
+           || (itsme_url_is_loopback(discovery_url) && itsme_url_is_loopback_http(url));
 }
 
 /* No byte below 0x21, no DEL, no backslash anywhere. */
 static int url_clean(const char *s)
 {
-    const unsigned char *c;
-
-    for (c = (const unsigned char *)s; *c; c++) {
-        if (*c < 0x21 || *c == 0x7f || *c == '\\') {
-            return 0;
-        }
-    }
-    return 1;
+    return url_no_ctl(s) && strchr(s, '\\') == NULL;
 }
 
 int itsme_url_is_same_origin(const char *target, const char *origin)

@@ -22,13 +22,24 @@ char *itsme_url_add_query(apr_pool_t *p, const char *base, const apr_table_t *pa
 apr_status_t itsme_url_parse_query(apr_pool_t *p, const char *query, int max_params,
                                    apr_table_t *t, itsme_err_t **err);
 
+/* Every predicate below refuses a URL holding whitespace or a control
+ * character anywhere (not only in the host). */
+
 /* True when url is an absolute http(s) URL. */
 int itsme_url_is_absolute(const char *url);
+/* True when url is an absolute https URL. */
+int itsme_url_is_https(const char *url);
 /* True for http://127.x/, http://[::1]/ and http://localhost/ (any port). */
 int itsme_url_is_loopback_http(const char *url);
+/* Same hosts, http or https. */
+int itsme_url_is_loopback(const char *url);
 /* True when url is https, or http to a loopback host (test OPs). Used for
- * every OP endpoint. */
+ * URLs the administrator configured (discovery, redirect URI). */
 int itsme_url_is_secure_endpoint(const char *url);
+/* For endpoints an OP names in its discovery document: https; plain http
+ * (to a loopback host) only when discovery_url is itself a loopback URL, so a
+ * remote OP cannot point the RP at local services. */
+int itsme_url_is_op_endpoint(const char *url, const char *discovery_url);
 
 /*
  * A safe local return target: a path that starts with a single '/', with no

@@ -138,6 +138,45 @@ START_TEST(test_rejects)
 }
 END_TEST
 
+/* Every byte value in each position of a full quad and of a 2- and
+ * 3-character tail: accepted exactly when in the alphabet, with the value of
+ * its place in the alphabet. */
+START_TEST(test_every_byte)
+{
+    static const char alpha[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    apr_pool_t *p = tu_pool();
+    for (int c = 0; c < 256; c++) {
+        const char *hit = c ? memchr(alpha, c, 64) : NULL;
+        int v = hit ? (int)(hit - alpha) : -1;
+        for (int pos = 0; pos < 4; pos++) {
+            char in[5] = "AAAA";
+            unsigned char *out = NULL;
+            apr_size_t len = 0;
+            in[pos] = (char)c;
+            apr_status_t rv = itsme_b64url_decode(p, in, 4, &out, &len);
+            ck_assert_msg((rv == APR_SUCCESS) == (v >= 0), "byte %d at %d", c, pos);
+            if (v >= 0) {
+                unsigned long bits = ((unsigned long)out[0] << 16) | (out[1] << 8) | out[2];
+                ck_assert_uint_eq(len, 3);
+                ck_assert_uint_eq((bits >> (18 - 6 * pos)) & 0x3f, (unsigned long)v);
+                ck_assert_uint_eq(bits & ~(0x3fUL << (18 - 6 * pos)), 0);
+            }
+        }
+        /* tails: the last character must leave no bits over */
+        char t2[3] = { (char)c, 'A', 0 }, l2[3] = { 'A', (char)c, 0 };
+        char l3[4] = { 'A', 'A', (char)c, 0 };
+        unsigned char *out = NULL;
+        ck_assert_int_eq(itsme_b64url_decode(p, t2, 2, &out, NULL) == APR_SUCCESS, v >= 0);
+        ck_assert_int_eq(itsme_b64url_decode(p, l2, 2, &out, NULL) == APR_SUCCESS,
+                         v >= 0 && !(v & 0x0f));
+        ck_assert_int_eq(itsme_b64url_decode(p, l3, 3, &out, NULL) == APR_SUCCESS,
+                         v >= 0 && !(v & 0x03));
+    }
+    apr_pool_destroy(p);
+}
+END_TEST
+
 START_TEST(test_rejects_nul_and_null)
 {
     apr_pool_t *p = tu_pool();
@@ -297,6 +336,7 @@ Suite *itsme_suite_b64url(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_explicit_length);
     tcase_add_test(tc, test_rejects);
+    tcase_add_test(tc, test_every_byte);
     tcase_add_test(tc, test_rejects_nul_and_null);
     tcase_add_test(tc, test_rejects_too_long);
     suite_add_tcase(s, tc);

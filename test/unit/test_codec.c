@@ -3,19 +3,21 @@
  * known-answer vector made with an independent implementation. */
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 #include "tests.h"
 #include "testutil.h"
 #include "core/b64url.h"
 #include "core/session/codec.h"
 
-#define PASS_A "correct horse battery staple"
-#define PASS_B "another passphrase, the new one"
-#define PASS_C "a third passphrase nobody lists"
+/* as `openssl rand -base64 32` makes them (44 characters) */
+#define PASS_A "MOXKzyYwYhm/BFDpD5BOs5iccltGe63oPPKSBLXAbDc="
+#define PASS_B "C0fSME1KXTKD4/PKdabOZeyMGRRZ1CajQ57iQfMvtlU="
+#define PASS_C "GpCgHSn4sgggA0Te7t/uP7ZY8drj9LxDzWisfqHISzQ="
 #define AAD "itsme_session"
 
 /* Sealed by Python's `cryptography` (HKDF + AESGCM) with PASS_A, IV 00..0b,
  * aad "itsme_session", plaintext KAT_PT. */
-#define KAT_SEALED "AZr4U8wAAQIDBAUGBwgJCgs2ipOBntbWVXmTCZ6O4Hl5reTgy2jpeI0lpWMn-Cl7U1hPUS21rsnpC20yVQ"
+#define KAT_SEALED "AZevV18AAQIDBAUGBwgJCgsi05AhVOEeGMg3FNpUArWiGTq--UwMeKcGCfnObItCAg9HokKCdQjwrv4FIA"
 #define KAT_PT "{\"v\":1,\"sub\":\"known-answer\"}"
 
 static const itsme_crypto_t *mk(apr_pool_t *p, const char *a, const char *b)
@@ -91,7 +93,7 @@ START_TEST(known_answer)
     const itsme_crypto_t *c = mk(p, PASS_A, NULL);
     unsigned char *pt = NULL, *raw = NULL;
     apr_size_t len = 0, rawlen = 0;
-    static const unsigned char kid[4] = { 0x9a, 0xf8, 0x53, 0xcc };
+    static const unsigned char kid[4] = { 0x97, 0xaf, 0x57, 0x5f };
 
     ck_assert_int_eq(itsme_open(p, c, AAD, KAT_SEALED, strlen(KAT_SEALED), &pt, &len, NULL,
                                 NULL), APR_SUCCESS);
@@ -280,6 +282,56 @@ START_TEST(size_limits)
 }
 END_TEST
 
+typedef struct {
+    const itsme_crypto_t *c;
+    int ok;
+} share_t;
+
+static void *APR_THREAD_FUNC seal_open_loop(apr_thread_t *t, void *data)
+{
+    share_t *sh = data;
+    apr_pool_t *p = NULL;
+    (void)t;
+    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS)
+        return NULL;
+    for (int i = 0; i < 200; i++) {
+        const char *msg = apr_psprintf(p, "{\"n\":%d}", i), *sealed = NULL;
+        unsigned char *pt = NULL;
+        apr_size_t len = 0;
+        if (itsme_seal(p, sh->c, AAD, (const unsigned char *)msg, strlen(msg), &sealed, NULL)
+                != APR_SUCCESS
+            || itsme_open(p, sh->c, AAD, sealed, strlen(sealed), &pt, &len, NULL, NULL)
+                   != APR_SUCCESS
+            || strcmp((const char *)pt, msg) != 0)
+            break;
+        sh->ok++;
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+/* One crypto object (its cipher fetched once) used by threads at once. */
+START_TEST(shared_across_threads)
+{
+    apr_pool_t *p = tu_pool();
+    share_t sh[4];
+    apr_thread_t *t[4];
+    const itsme_crypto_t *c = mk(p, PASS_A, PASS_B);
+    for (int i = 0; i < 4; i++) {
+        sh[i].c = c;
+        sh[i].ok = 0;
+        ck_assert_int_eq(apr_thread_create(&t[i], NULL, seal_open_loop, &sh[i], p),
+                         APR_SUCCESS);
+    }
+    for (int i = 0; i < 4; i++) {
+        apr_status_t trv;
+        ck_assert_int_eq(apr_thread_join(&trv, t[i]), APR_SUCCESS);
+        ck_assert_int_eq(sh[i].ok, 200);
+    }
+    apr_pool_destroy(p);
+}
+END_TEST
+
 START_TEST(passphrase_policy)
 {
     apr_pool_t *p = tu_pool();
@@ -291,20 +343,24 @@ START_TEST(passphrase_policy)
     ck_assert_ptr_null(c);
     ck_assert_int_eq(err->kind, ITSME_E_CONFIG);
 
+    ck_assert_int_eq(ITSME_CRYPTO_MIN_PASSPHRASE, 32);
     APR_ARRAY_PUSH(arr, const char *) = PASS_A;
-    APR_ARRAY_PUSH(arr, const char *) = "fifteen-chars!!"; /* 15 bytes */
+    /* 31 bytes: a human phrase this long is still weak, but this is the floor */
+    APR_ARRAY_PUSH(arr, const char *) = "correct horse battery staple 31";
     err = NULL;
     ck_assert_int_ne(itsme_crypto_create(p, arr, &c, &err), APR_SUCCESS);
     ck_assert_int_eq(err->kind, ITSME_E_CONFIG);
-    ck_assert_ptr_nonnull(strstr(err->msg, "16"));
-    ck_assert_ptr_null(strstr(err->msg, "fifteen")); /* never echo the secret */
+    ck_assert_ptr_nonnull(strstr(err->msg, "#2 is shorter than the minimum of 32 bytes"));
+    ck_assert_ptr_nonnull(strstr(err->msg, "random"));
+    ck_assert_ptr_nonnull(strstr(err->msg, "openssl rand -base64 32"));
+    ck_assert_ptr_null(strstr(err->msg, "horse")); /* never echo the secret */
 
     APR_ARRAY_IDX(arr, 1, const char *) = NULL;
     err = NULL;
     ck_assert_int_ne(itsme_crypto_create(p, arr, &c, &err), APR_SUCCESS);
     ck_assert_int_eq(err->kind, ITSME_E_CONFIG);
 
-    APR_ARRAY_IDX(arr, 1, const char *) = "sixteen-chars!!!"; /* exactly 16 */
+    APR_ARRAY_IDX(arr, 1, const char *) = "0123456789abcdef0123456789abcdef"; /* 32 */
     ck_assert_int_eq(itsme_crypto_create(p, arr, &c, NULL), APR_SUCCESS);
     ck_assert_ptr_nonnull(c);
     apr_pool_destroy(p);
@@ -323,6 +379,7 @@ Suite *itsme_suite_codec(void)
     tcase_add_test(tc, seals_differ);
     tcase_add_test(tc, junk_input);
     tcase_add_test(tc, size_limits);
+    tcase_add_test(tc, shared_across_threads);
     tcase_add_test(tc, passphrase_policy);
     suite_add_tcase(s, tc);
     return s;

@@ -2,7 +2,8 @@
  * of claim variations (iss, aud/azp, exp/iat/nbf with skew, nonce, sub, acr)
  * each against its exact error, then the shape and signature attacks: alg
  * none, HS256 keyed with the public key, a foreign key, unknown kid,
- * tampering, allow-list, and the JWE (nested JWT) rules. */
+ * tampering, allow-list, and the JWE (nested JWT) rules; then the same for
+ * the UserInfo answer (plain JSON, JWS, JWE-wrapped JWS, sub binding). */
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -12,6 +13,7 @@
 #include "testutil.h"
 #include "core/b64url.h"
 #include "core/proto/id_token.h"
+#include "core/proto/userinfo.h"
 
 #define ISS "https://idp.e2e.itsme.services/v2"
 #define CLIENT "my-client"
@@ -485,12 +487,254 @@ START_TEST(test_jwe_bad_content)
 }
 END_TEST
 
+/* ---- userinfo: the same rules for the OP's UserInfo answer ---- */
+
+#define UI_DEAD "http://127.0.0.1:9/" /* a closed port: shows a fetch was tried */
+static const itsme_http_opts_t ui_fast = { 2000, 0, NULL, NULL };
+
+static int err_has(const itsme_err_t *e, apr_pool_t *p, const char *needle)
+{
+    return e && strstr(itsme_err_str(p, e), needle) != NULL;
+}
+
+typedef struct {
+    itsme_jwks_t *set;
+    int calls;
+} lookup_t;
+
+static apr_status_t test_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
+                                const itsme_jwk_t **key, itsme_err_t **err)
+{
+    lookup_t *l = baton;
+    l->calls++;
+    *key = itsme_jwks_find_verify_key(l->set, kid, alg);
+    if (!*key)
+        return itsme_err_make(p, err, ITSME_E_TOKEN, APR_NOTFOUND, "test: no key");
+    return APR_SUCCESS;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    lookup_t lk;
+    itsme_userinfo_req_t req;
+    const itsme_jwk_t *sig;  /* the OP's signing key (private) */
+    const itsme_jwk_t *enc;  /* our encryption key (private) */
+} ui_fix_t;
+
+static void ui_setup(ui_fix_t *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->p = tu_pool();
+    f->sig = tu_rsa_key(f->p, "op-sig", "sig");
+    f->enc = tu_rsa_key(f->p, "rp-enc", "enc");
+    ck_assert_ptr_nonnull(f->sig);
+    ck_assert_ptr_nonnull(f->enc);
+    const itsme_jwk_t *pub[] = { f->sig, NULL };
+    const char *doc = tu_jwks_json(f->p, pub);
+    ck_assert_int_eq(itsme_jwks_parse(f->p, doc, strlen(doc), &f->lk.set, NULL), APR_SUCCESS);
+    apr_array_header_t *dk = apr_array_make(f->p, 1, sizeof(const itsme_jwk_t *));
+    APR_ARRAY_PUSH(dk, const itsme_jwk_t *) = f->enc;
+    f->req.expected_sub = "user-1";
+    f->req.issuer = ISS;
+    f->req.client_id = CLIENT;
+    f->req.lookup = test_lookup;
+    f->req.lookup_baton = &f->lk;
+    f->req.decrypt_keys = dk;
+}
+
+static const char *ui_sign(ui_fix_t *f, const itsme_jwk_t *k, const char *payload)
+{
+    const char *jws = NULL;
+    itsme_err_t *e = NULL;
+    ck_assert_int_eq(itsme_jws_sign(f->p, k, "RS256", "JWT", payload, strlen(payload), &jws,
+                                    &e), APR_SUCCESS);
+    return jws;
+}
+
+static const char *ui_encrypt(ui_fix_t *f, const char *plain)
+{
+    const char *jwe = NULL;
+    ck_assert_int_eq(itsme_jwe_encrypt(f->p, f->enc, "RSA-OAEP-256", "A128CBC-HS256", "JWT",
+                                       plain, strlen(plain), &jwe, NULL), APR_SUCCESS);
+    return jwe;
+}
+
+static apr_status_t ui_parse(ui_fix_t *f, const char *body, itsme_json_t **c, itsme_err_t **e)
+{
+    *c = NULL;
+    *e = NULL;
+    return itsme_userinfo_parse(f->p, body, strlen(body), &f->req, c, e);
+}
+
+START_TEST(ui_json)
+{
+    ui_fix_t f;
+    itsme_json_t *c = NULL;
+    itsme_err_t *e = NULL;
+    ui_setup(&f);
+    ck_assert_int_eq(ui_parse(&f, " \n{\"sub\":\"user-1\",\"name\":\"Jan\"}\r\n", &c, &e),
+                     APR_SUCCESS);
+    ck_assert_str_eq(itsme_json_get_string(c, "name"), "Jan");
+    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-2\"}", &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
+    ck_assert(err_has(e, f.p, "userinfo sub mismatch"));
+    ck_assert_ptr_null(c);
+    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-1 \"}", &c, &e), APR_SUCCESS);
+    ck_assert_int_ne(ui_parse(&f, "{\"name\":\"Jan\"}", &c, &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "no sub"));
+    ck_assert_int_ne(ui_parse(&f, "{\"sub\":7}", &c, &e), APR_SUCCESS);
+    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-1\"", &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(e->kind, ITSME_E_OP);
+    ck_assert_int_ne(ui_parse(&f, "[{\"sub\":\"user-1\"}]", &c, &e), APR_SUCCESS);
+    ck_assert_int_ne(ui_parse(&f, "  ", &c, &e), APR_SUCCESS);
+    ck_assert_int_ne(ui_parse(&f, "a.b", &c, &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "neither JSON nor a JWT"));
+    /* the itsme profile requires encryption */
+    f.req.require_encrypted = 1;
+    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-1\"}", &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
+    ck_assert(err_has(e, f.p, "encryption is required"));
+    ck_assert_int_eq(f.lk.calls, 0);
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
+START_TEST(ui_jws)
+{
+    ui_fix_t f;
+    itsme_json_t *c = NULL;
+    itsme_err_t *e = NULL;
+    ui_setup(&f);
+    const char *ok = ui_sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"" ISS "\",\"aud\":[\"x\",\""
+                                     CLIENT "\"],\"nin\":\"81042419835\"}");
+    ck_assert_int_eq(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
+    ck_assert_str_eq(itsme_json_get_string(c, "nin"), "81042419835");
+    ck_assert_int_eq(f.lk.calls, 1);
+    /* no iss/aud at all is fine */
+    ck_assert_int_eq(ui_parse(&f, ui_sign(&f, f.sig, "{\"sub\":\"user-1\"}"), &c, &e),
+                     APR_SUCCESS);
+
+    /* signed by another key carrying the same kid */
+    itsme_jwk_t *evil = NULL;
+    const char *pem = tu_rsa_pem(f.p, "evil");
+    ck_assert_int_eq(itsme_jwk_from_pem(f.p, pem, strlen(pem), "op-sig", "sig", &evil, NULL),
+                     APR_SUCCESS);
+    ck_assert_int_ne(ui_parse(&f, ui_sign(&f, evil, "{\"sub\":\"user-1\"}"), &c, &e),
+                     APR_SUCCESS);
+    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
+    ck_assert_ptr_null(c);
+    /* signed by an unknown kid */
+    ck_assert_int_ne(ui_parse(&f, ui_sign(&f, tu_rsa_key(f.p, "evil", "sig"),
+                                       "{\"sub\":\"user-1\"}"), &c, &e), APR_SUCCESS);
+    /* tampered payload */
+    char *t = apr_pstrdup(f.p, ok);
+    char *dot = strchr(t, '.') + 1;
+    *dot = *dot == 'e' ? 'f' : 'e';
+    ck_assert_int_ne(ui_parse(&f, t, &c, &e), APR_SUCCESS);
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
+START_TEST(ui_jws_claims)
+{
+    ui_fix_t f;
+    itsme_json_t *c = NULL;
+    itsme_err_t *e = NULL;
+    ui_setup(&f);
+    const char *ok = ui_sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"" ISS "\"}");
+    /* wrong iss, wrong aud, sub mismatch, payload not an object */
+    ck_assert_int_ne(ui_parse(&f, ui_sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"https://x\"}"),
+                              &c, &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "iss mismatch"));
+    ck_assert_int_ne(ui_parse(&f, ui_sign(&f, f.sig, "{\"sub\":\"user-1\",\"aud\":\"other\"}"),
+                              &c, &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "aud"));
+    ck_assert_int_ne(ui_parse(&f, ui_sign(&f, f.sig, "{\"sub\":\"user-1\",\"aud\":5}"), &c, &e),
+                     APR_SUCCESS);
+    ck_assert_int_ne(ui_parse(&f, ui_sign(&f, f.sig, "{\"sub\":\"user-9\"}"), &c, &e),
+                     APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "userinfo sub mismatch"));
+    ck_assert_int_ne(ui_parse(&f, ui_sign(&f, f.sig, "[1]"), &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
+    /* alg outside the allow-list: refused before any key lookup */
+    static const char *const ps_only[] = { "PS256", NULL };
+    int calls = f.lk.calls;
+    f.req.allowed_algs = ps_only;
+    ck_assert_int_ne(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(f.lk.calls, calls);
+    f.req.allowed_algs = NULL;
+    /* encryption required: a bare JWS is refused */
+    f.req.require_encrypted = 1;
+    ck_assert_int_ne(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "not encrypted"));
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
+START_TEST(ui_jwe)
+{
+    ui_fix_t f;
+    itsme_json_t *c = NULL;
+    itsme_err_t *e = NULL;
+    ui_setup(&f);
+    f.req.require_encrypted = 1;
+    const char *jws = ui_sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"" ISS "\",\"aud\":\""
+                                      CLIENT "\",\"birthdate\":\"1981-04-24\"}");
+    ck_assert_int_eq(ui_parse(&f, ui_encrypt(&f, jws), &c, &e), APR_SUCCESS);
+    ck_assert_str_eq(itsme_json_get_string(c, "birthdate"), "1981-04-24");
+    /* A JWE wrapping plain JSON: anyone can encrypt to our key */
+    ck_assert_int_ne(ui_parse(&f, ui_encrypt(&f, "{\"sub\":\"user-1\"}"), &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
+    ck_assert(err_has(e, f.p, "does not wrap a signed JWT"));
+    /* a JWE wrapping a JWS from a stranger */
+    const char *forged = ui_sign(&f, tu_rsa_key(f.p, "evil", "sig"), "{\"sub\":\"user-1\"}");
+    ck_assert_int_ne(ui_parse(&f, ui_encrypt(&f, forged), &c, &e), APR_SUCCESS);
+    /* a JWE wrapping a valid JWS for another user */
+    ck_assert_int_ne(ui_parse(&f, ui_encrypt(&f, ui_sign(&f, f.sig, "{\"sub\":\"user-2\"}")), &c,
+                              &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "userinfo sub mismatch"));
+    /* tampered ciphertext */
+    char *t = apr_pstrdup(f.p, ui_encrypt(&f, jws));
+    char *last = strrchr(t, '.') - 2;
+    *last = *last == 'A' ? 'B' : 'A';
+    ck_assert_int_ne(ui_parse(&f, t, &c, &e), APR_SUCCESS);
+    /* no decryption key configured */
+    f.req.decrypt_keys = NULL;
+    ck_assert_int_ne(ui_parse(&f, ui_encrypt(&f, jws), &c, &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "no decryption key"));
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
+START_TEST(ui_fetch_refusals)
+{
+    ui_fix_t f;
+    itsme_json_t *c = NULL;
+    itsme_err_t *e = NULL;
+    ui_setup(&f);
+    f.req.endpoint = "http://op.example/userinfo";
+    f.req.access_token = "at-secret";
+    ck_assert_int_ne(itsme_userinfo_fetch(f.p, &ui_fast, &f.req, &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(e->kind, ITSME_E_CONFIG);
+    f.req.endpoint = UI_DEAD "userinfo";
+    e = NULL;
+    ck_assert_int_ne(itsme_userinfo_fetch(f.p, &ui_fast, &f.req, &c, &e), APR_SUCCESS);
+    ck_assert_int_eq(itsme_err_root_kind(e), ITSME_E_NETWORK);
+    ck_assert(!err_has(e, f.p, "at-secret"));
+    f.req.access_token = NULL;
+    ck_assert_int_ne(itsme_userinfo_fetch(f.p, &ui_fast, &f.req, &c, &e), APR_SUCCESS);
+    ck_assert_ptr_null(c);
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
 /* Generates every key once in the parent process (testutil caches them per
  * kid), so forked tests do not each pay for RSA key generation. */
 static void warm_keys(void)
 {
     apr_pool_t *p = tu_pool();
-    const char *rsa[] = {"op-sig", "rp-enc", "attacker", "unknown-kid", "stranger-enc", NULL};
+    const char *rsa[] = {"op-sig", "rp-enc", "attacker", "unknown-kid", "stranger-enc", "evil",
+                         NULL};
     for (int i = 0; rsa[i]; i++)
         tu_rsa_key(p, rsa[i], NULL);
     tu_ec_key(p, "op-ec");
@@ -516,5 +760,15 @@ Suite *itsme_suite_id_token(void)
     tcase_add_test(tc, test_jwe_required_or_not);
     tcase_add_test(tc, test_jwe_bad_content);
     suite_add_tcase(s, tc);
+
+    TCase *ui = tcase_create("userinfo");
+    tcase_add_unchecked_fixture(ui, warm_keys, NULL);
+    tcase_set_timeout(ui, 30);
+    tcase_add_test(ui, ui_json);
+    tcase_add_test(ui, ui_jws);
+    tcase_add_test(ui, ui_jws_claims);
+    tcase_add_test(ui, ui_jwe);
+    tcase_add_test(ui, ui_fetch_refusals);
+    suite_add_tcase(s, ui);
     return s;
 }

@@ -1,6 +1,6 @@
 /* test_metadata.c: discovery, document cache, JWKS lookup, token client auth,
- * UserInfo parsing, HTTP client refusals. No live OP: a closed loopback port
- * (127.0.0.1:9) shows whether a fetch was attempted. */
+ * HTTP client refusals (UserInfo parsing is in test_id_token.c). No live OP:
+ * a closed loopback port (127.0.0.1:9) shows whether a fetch was attempted. */
 #include <string.h>
 #include <apr_strings.h>
 #include "tests.h"
@@ -12,7 +12,6 @@
 #include "core/proto/metadata.h"
 #include "core/proto/jwks.h"
 #include "core/proto/token.h"
-#include "core/proto/userinfo.h"
 
 #define ISS "https://op.example/v2"
 #define DEAD "http://127.0.0.1:9/"
@@ -26,6 +25,16 @@ static int contains(const itsme_err_t *e, apr_pool_t *p, const char *needle)
 }
 
 /* ---------------------------------------------------------------- metadata */
+
+#define DISCO ISS "/.well-known/openid-configuration"
+#define LOCAL "http://127.0.0.1:9400"
+
+/* itsme_metadata_parse of a NUL-terminated document fetched from disco. */
+static apr_status_t parse(apr_pool_t *p, const char *doc, const char *iss, const char *disco,
+                          itsme_metadata_t **md, itsme_err_t **e)
+{
+    return itsme_metadata_parse(p, doc, strlen(doc), iss, disco, md, e);
+}
 
 static const char *doc_with(apr_pool_t *p, const char *drop, const char *key, const char *val)
 {
@@ -60,7 +69,7 @@ START_TEST(md_valid)
         "\"request_object_encryption_alg_values_supported\":[\"RSA-OAEP\",\"RSA-OAEP-256\"],"
         "\"request_object_encryption_enc_values_supported\":[\"A128CBC-HS256\"],"
         "\"require_signed_request_object\":true,\"unknown\":{\"x\":1}}";
-    ck_assert_int_eq(itsme_metadata_parse(p, doc, strlen(doc), ISS, &md, &e), APR_SUCCESS);
+    ck_assert_int_eq(parse(p, doc, ISS, NULL, &md, &e), APR_SUCCESS);
     ck_assert_str_eq(md->authorization_endpoint, ISS "/authorization");
     ck_assert_str_eq(md->token_endpoint, ISS "/token");
     ck_assert_str_eq(md->jwks_uri, ISS "/jwkSet");
@@ -79,7 +88,7 @@ START_TEST(md_valid)
 
     /* minimal document: optional parts absent, lists empty; no expected issuer */
     doc = doc_with(p, "userinfo_endpoint", NULL, NULL);
-    ck_assert_int_eq(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e), APR_SUCCESS);
+    ck_assert_int_eq(parse(p, doc, NULL, NULL, &md, &e), APR_SUCCESS);
     ck_assert_ptr_null(md->userinfo_endpoint);
     ck_assert_int_eq(md->token_endpoint_auth_methods->nelts, 0);
     ck_assert_int_eq(md->require_signed_request_object, 0);
@@ -93,7 +102,7 @@ START_TEST(md_issuer_mismatch)
     itsme_metadata_t *md = NULL;
     itsme_err_t *e = NULL;
     const char *doc = doc_with(p, NULL, NULL, NULL);
-    ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), ISS "/", &md, &e), APR_SUCCESS);
+    ck_assert_int_ne(parse(p, doc, ISS "/", NULL, &md, &e), APR_SUCCESS);
     ck_assert_int_eq(e->kind, ITSME_E_OP);
     ck_assert(contains(e, p, "issuer mismatch: expected " ISS "/ got " ISS));
     ck_assert_ptr_null(md);
@@ -110,16 +119,14 @@ START_TEST(md_missing)
         itsme_metadata_t *md = NULL;
         itsme_err_t *e = NULL;
         const char *doc = doc_with(p, req[i], NULL, NULL);
-        ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e),
-                         APR_SUCCESS);
+        ck_assert_int_ne(parse(p, doc, NULL, NULL, &md, &e), APR_SUCCESS);
         ck_assert_int_eq(e->kind, ITSME_E_OP);
         ck_assert_msg(contains(e, p, apr_pstrcat(p, "missing ", req[i], NULL)), "%s",
                       itsme_err_str(p, e));
         /* present but not a string */
         e = NULL;
         doc = doc_with(p, NULL, req[i], "42");
-        ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e),
-                         APR_SUCCESS);
+        ck_assert_int_ne(parse(p, doc, NULL, NULL, &md, &e), APR_SUCCESS);
         ck_assert(contains(e, p, req[i]));
     }
     apr_pool_destroy(p);
@@ -128,33 +135,43 @@ END_TEST
 
 START_TEST(md_endpoint_scheme)
 {
+    /* the full URL policy is in test_url.c; here: every field, each discovery URL */
+    static const char *const val[] = { "\"http://op.example/t\"", "\"https://op.example/ t\"",
+                                       "\"https://op.example/t\\r\\nX:1\"",
+                                       "\"http://127.0.0.1:8080/t\"", "\"http://[::1]:6379/t\"",
+                                       NULL }; /* the last two: local */
+    static const char *const field[] = { "issuer", "authorization_endpoint", "token_endpoint",
+                                         "jwks_uri", "userinfo_endpoint",
+                                         "end_session_endpoint", NULL };
+    static const char *const disco[] = { NULL, DISCO, "https://localhost:8443/x",
+                                         LOCAL "/.well-known/openid-configuration" };
     apr_pool_t *p = tu_pool();
     itsme_metadata_t *md = NULL;
     itsme_err_t *e;
-    static const char *const bad[] = { "\"http://op.example/token\"", "\"ftp://op.example/t\"",
-                                       "\"/token\"", "\"http://127.0.0.1.evil.example/t\"",
-                                       NULL };
-    for (int i = 0; bad[i]; i++) {
-        e = NULL;
-        const char *doc = doc_with(p, NULL, "token_endpoint", bad[i]);
-        ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e),
-                         APR_SUCCESS);
-        ck_assert_int_eq(e->kind, ITSME_E_OP);
-        ck_assert(contains(e, p, "token_endpoint must be https"));
-    }
-    const char *doc = doc_with(p, NULL, "userinfo_endpoint", "\"http://op.example/ui\"");
-    ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e), APR_SUCCESS);
-    doc = doc_with(p, NULL, "end_session_endpoint", "\"http://op.example/logout\"");
-    ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e), APR_SUCCESS);
+    for (int f = 0; field[f]; f++)
+        for (int i = 0; val[i]; i++)
+            for (int d = 0; d < 4; d++) {
+                e = NULL;
+                apr_status_t rv = parse(p, doc_with(p, NULL, field[f], val[i]), NULL, disco[d],
+                                        &md, &e);
+                ck_assert_msg((rv == APR_SUCCESS) == (i >= 3 && d >= 2), "%s=%s from %s",
+                              field[f], val[i], disco[d] ? disco[d] : "NULL");
+                if (rv == APR_SUCCESS)
+                    continue;
+                ck_assert_int_eq(e->kind, ITSME_E_OP);
+                ck_assert(contains(e, p, apr_pstrcat(p, field[f], " must be https", NULL)));
+                ck_assert_ptr_null(strpbrk(itsme_err_str(p, e), "\r\n"));
+            }
 
-    /* a local test OP on plain http */
-    doc = "{\"issuer\":\"http://127.0.0.1:9400\","
-          "\"authorization_endpoint\":\"http://127.0.0.1:9400/auth\","
-          "\"token_endpoint\":\"http://127.0.0.1:9400/token\","
-          "\"jwks_uri\":\"http://localhost:9400/jwks\"}";
-    ck_assert_int_eq(itsme_metadata_parse(p, doc, strlen(doc), "http://127.0.0.1:9400", &md,
-                                          &e), APR_SUCCESS);
-    ck_assert_str_eq(md->token_endpoint, "http://127.0.0.1:9400/token");
+    /* a local test OP on plain http; the same document from a remote URL */
+    const char *doc = "{\"issuer\":\"" LOCAL "\",\"authorization_endpoint\":\"" LOCAL "/auth\","
+                      "\"token_endpoint\":\"" LOCAL "/token\","
+                      "\"jwks_uri\":\"http://localhost:9400/jwks\"}";
+    ck_assert_int_eq(parse(p, doc, LOCAL, LOCAL "/.well-known/x", &md, &e), APR_SUCCESS);
+    ck_assert_str_eq(md->token_endpoint, LOCAL "/token");
+    e = NULL;
+    ck_assert_int_ne(parse(p, doc, LOCAL, DISCO, &md, &e), APR_SUCCESS);
+    ck_assert(contains(e, p, "issuer must be https (the discovery URL is not a loopback"));
     apr_pool_destroy(p);
 }
 END_TEST
@@ -167,24 +184,32 @@ START_TEST(md_bad_shapes)
     static const char *const notobj[] = { "[1,2]", "\"issuer\"", "null", "{", "", NULL };
     for (int i = 0; notobj[i]; i++) {
         e = NULL;
-        ck_assert_int_ne(itsme_metadata_parse(p, notobj[i], strlen(notobj[i]), NULL, &md, &e),
-                         APR_SUCCESS);
+        ck_assert_int_ne(parse(p, notobj[i], NULL, NULL, &md, &e), APR_SUCCESS);
         ck_assert_int_eq(e->kind, ITSME_E_OP);
         ck_assert(contains(e, p, "not a JSON object"));
     }
     const char *doc = doc_with(p, NULL, "token_endpoint_auth_methods_supported", "5");
-    ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e), APR_SUCCESS);
+    ck_assert_int_ne(parse(p, doc, NULL, NULL, &md, &e), APR_SUCCESS);
     ck_assert(contains(e, p, "token_endpoint_auth_methods_supported is not an array"));
     doc = doc_with(p, NULL, "require_signed_request_object", "\"yes\"");
-    ck_assert_int_ne(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e), APR_SUCCESS);
+    ck_assert_int_ne(parse(p, doc, NULL, NULL, &md, &e), APR_SUCCESS);
     ck_assert(contains(e, p, "require_signed_request_object"));
     /* a lone string counts as a one-element list */
     doc = doc_with(p, NULL, "token_endpoint_auth_methods_supported", "\"private_key_jwt\"");
-    ck_assert_int_eq(itsme_metadata_parse(p, doc, strlen(doc), NULL, &md, &e), APR_SUCCESS);
+    ck_assert_int_eq(parse(p, doc, NULL, NULL, &md, &e), APR_SUCCESS);
     ck_assert_int_eq(md->token_endpoint_auth_methods->nelts, 1);
     apr_pool_destroy(p);
 }
 END_TEST
+
+/* itsme_metadata_get with a 600 s TTL, at TU_NOW + sec. */
+static apr_status_t mget(itsme_cache_t *c, apr_pool_t *p, const char *url, const char *iss,
+                         int sec, itsme_metadata_t **md, itsme_err_t **e)
+{
+    *e = NULL;
+    return itsme_metadata_get(c, p, &fast, url, iss, apr_time_from_sec(600),
+                              TU_NOW + apr_time_from_sec(sec), md, e);
+}
 
 START_TEST(md_get_cached)
 {
@@ -196,34 +221,60 @@ START_TEST(md_get_cached)
     const char *doc = doc_with(p, NULL, NULL, NULL);
     ck_assert_int_eq(itsme_cache_create(p, &c), APR_SUCCESS);
     ck_assert_int_eq(itsme_cache_put(c, url, doc, strlen(doc), TU_NOW), APR_SUCCESS);
-    ck_assert_int_eq(itsme_metadata_get(c, p, &fast, url, ISS, apr_time_from_sec(600),
-                                        TU_NOW + apr_time_from_sec(60), &md, &e), APR_SUCCESS);
+    ck_assert_int_eq(mget(c, p, url, ISS, 60, &md, &e), APR_SUCCESS);
     ck_assert_str_eq(md->jwks_uri, ISS "/jwkSet");
-    /* a cached document with the wrong issuer: refused and invalidated; the next
-     * call within min_interval (10 s) does not go to the network */
-    ck_assert_int_ne(itsme_metadata_get(c, p, &fast, url, "https://other.example",
-                                        apr_time_from_sec(600), TU_NOW + apr_time_from_sec(61),
-                                        &md, &e), APR_SUCCESS);
+    /* a cached document with the wrong issuer: refused and invalidated */
+    ck_assert_int_ne(mget(c, p, url, "https://other.example", 61, &md, &e), APR_SUCCESS);
     ck_assert(contains(e, p, "issuer mismatch"));
     /* the next call refetches (closed port: a real attempt fails)... */
-    e = NULL;
-    ck_assert_int_ne(itsme_metadata_get(c, p, &fast, url, ISS, apr_time_from_sec(600),
-                                        TU_NOW + apr_time_from_sec(62), &md, &e), APR_SUCCESS);
+    ck_assert_int_ne(mget(c, p, url, ISS, 62, &md, &e), APR_SUCCESS);
     ck_assert_int_eq(itsme_err_root_kind(e), ITSME_E_NETWORK);
     ck_assert_int_ne(e->status, APR_EAGAIN);
     /* ...and the one after, within min_interval (10 s), does not go to the network */
-    e = NULL;
-    ck_assert_int_ne(itsme_metadata_get(c, p, &fast, url, ISS, apr_time_from_sec(600),
-                                        TU_NOW + apr_time_from_sec(71), &md, &e), APR_SUCCESS);
+    ck_assert_int_ne(mget(c, p, url, ISS, 71, &md, &e), APR_SUCCESS);
     ck_assert_int_eq(e->status, APR_EAGAIN);
-    e = NULL;
-    ck_assert_int_ne(itsme_metadata_get(c, p, &fast, url, ISS, apr_time_from_sec(600),
-                                        TU_NOW + apr_time_from_sec(72), &md, &e), APR_SUCCESS);
+    ck_assert_int_ne(mget(c, p, url, ISS, 72, &md, &e), APR_SUCCESS);
     ck_assert_int_ne(e->status, APR_EAGAIN);
     /* a discovery URL on plain http to a remote host is a config error */
-    ck_assert_int_ne(itsme_metadata_get(c, p, &fast, "http://op.example/x", ISS, 0, TU_NOW,
-                                        &md, &e), APR_SUCCESS);
+    ck_assert_int_ne(mget(c, p, "http://op.example/x", ISS, 0, &md, &e), APR_SUCCESS);
     ck_assert_int_eq(e->kind, ITSME_E_CONFIG);
+    apr_pool_destroy(p);
+}
+END_TEST
+
+START_TEST(md_get_parses_once)
+{
+    apr_pool_t *p = tu_pool(), *r1 = NULL;
+    itsme_cache_t *c = NULL;
+    itsme_metadata_t *a = NULL, *b = NULL;
+    itsme_err_t *e = NULL;
+    const char *doc = doc_with(p, NULL, NULL, NULL);
+    ck_assert_int_eq(itsme_cache_create(p, &c), APR_SUCCESS);
+    ck_assert_int_eq(itsme_cache_put(c, DISCO, doc, strlen(doc), TU_NOW), APR_SUCCESS);
+    ck_assert_int_eq(apr_pool_create(&r1, p), APR_SUCCESS);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(mget(c, i ? p : r1, DISCO, ISS, i, i ? &b : &a, &e), APR_SUCCESS);
+    ck_assert_uint_eq(itsme_cache_builds(c, DISCO), 1);
+    /* each reader has its own copy, which outlives the next reader's changes */
+    ck_assert_ptr_ne(a->token_endpoint, b->token_endpoint);
+    ck_assert_ptr_ne(a->scopes_supported, b->scopes_supported);
+    APR_ARRAY_PUSH(a->scopes_supported, const char *) = "mine";
+    apr_pool_destroy(r1);
+    ck_assert_int_eq(mget(c, p, DISCO, ISS, 3, &a, &e), APR_SUCCESS);
+    ck_assert_int_eq(a->scopes_supported->nelts, 2);
+    ck_assert_str_eq(b->token_endpoint, ISS "/token");
+    ck_assert_str_eq(APR_ARRAY_IDX(b->scopes_supported, 1, const char *), "service:X");
+    /* a new body is parsed once more; a remote OP's loopback endpoint is refused */
+    doc = doc_with(p, NULL, "jwks_uri", "\"http://127.0.0.1:6379/\"");
+    ck_assert_int_eq(itsme_cache_put(c, DISCO, doc, strlen(doc), TU_NOW + 4), APR_SUCCESS);
+    ck_assert_int_ne(mget(c, p, DISCO, ISS, 5, &a, &e), APR_SUCCESS);
+    ck_assert(contains(e, p, "jwks_uri must be https"));
+    ck_assert_uint_eq(itsme_cache_builds(c, DISCO), 2);
+    /* dropped: no rebuild, and no fetch within min_interval */
+    ck_assert_int_ne(mget(c, p, DISCO, ISS, 6, &a, &e), APR_SUCCESS);
+    ck_assert_int_eq(e->status, APR_EAGAIN);
+    ck_assert_uint_eq(itsme_cache_builds(c, DISCO), 2);
+    ck_assert_str_eq(b->jwks_uri, ISS "/jwkSet");
     apr_pool_destroy(p);
 }
 END_TEST
@@ -336,6 +387,77 @@ START_TEST(cache_invalidate_evict)
     }
     cfetch(&f, DEAD "e39", 0, HOUR, HOUR, TU_NOW + 60, 1, 0);
     cfetch(&f, DEAD "e0", 0, HOUR, HOUR, TU_NOW + 60, 0, 1);
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
+/* Derivers for cache_derived: the body's length, tagged by who built it. */
+static apr_status_t build_len(apr_pool_t *keep, apr_pool_t *p, const char *url,
+                              const char *body, apr_size_t len, void **value,
+                              itsme_err_t **err)
+{
+    (void)p, (void)url, (void)err;
+    *value = apr_psprintf(keep, "A%d:%s", (int)len, body);
+    return APR_SUCCESS;
+}
+
+static apr_status_t build_other(apr_pool_t *keep, apr_pool_t *p, const char *url,
+                                const char *body, apr_size_t len, void **value,
+                                itsme_err_t **err)
+{
+    if (!strcmp(body, "bad"))
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL, "refused %s", url);
+    *value = apr_psprintf(keep, "B%d", (int)len);
+    return APR_SUCCESS;
+}
+
+static void *copy_str(apr_pool_t *p, const void *v)
+{
+    return apr_pstrdup(p, v);
+}
+
+static const char *cderive(cfix_t *f, const itsme_cache_deriver_t *d, apr_time_t now)
+{
+    itsme_cache_policy_t pol = { HOUR, TEN, 0 };
+    void *v = NULL;
+    f->e = NULL;
+    if (itsme_cache_fetch_derived(f->c, f->p, &fast, DEAD "d", &pol, now, d, &v, &f->fetched,
+                                  &f->e) != APR_SUCCESS)
+        return NULL;
+    return v;
+}
+
+START_TEST(cache_derived)
+{
+    static const itsme_cache_deriver_t a = { build_len, copy_str }, b = { build_other, copy_str };
+    cfix_t f;
+    cfix_init(&f);
+    ck_assert_int_eq(itsme_cache_put(f.c, DEAD "d", "body", 4, TU_NOW), APR_SUCCESS);
+    const char *v1 = cderive(&f, &a, TU_NOW + 1), *v2 = cderive(&f, &a, TU_NOW + 2);
+    ck_assert_str_eq(v1, "A4:body");
+    ck_assert_ptr_ne(v1, v2); /* copies */
+    ck_assert_uint_eq(itsme_cache_builds(f.c, DEAD "d"), 1);
+    /* another deriver on the same URL replaces the value; the plain body stays */
+    ck_assert_str_eq(cderive(&f, &b, TU_NOW + 3), "B4");
+    ck_assert_str_eq(cderive(&f, &a, TU_NOW + 4), "A4:body");
+    ck_assert_uint_eq(itsme_cache_builds(f.c, DEAD "d"), 3);
+    cfetch(&f, DEAD "d", 0, HOUR, TEN, TU_NOW + 5, 1, 0);
+    ck_assert_str_eq(f.body, "body");
+    /* a new body is built again */
+    ck_assert_int_eq(itsme_cache_put(f.c, DEAD "d", "bad", 3, TU_NOW + 6), APR_SUCCESS);
+    ck_assert_str_eq(cderive(&f, &a, TU_NOW + 7), "A3:bad");
+    /* a failed build drops the body: no network within min_interval, then one try */
+    ck_assert_ptr_null(cderive(&f, &b, TU_NOW + 8));
+    ck_assert(contains(f.e, f.p, "refused " DEAD "d"));
+    ck_assert_uint_eq(itsme_cache_builds(f.c, DEAD "d"), 5);
+    ck_assert_ptr_null(cderive(&f, &a, TU_NOW + 9));
+    ck_assert_int_eq(f.e->status, APR_EAGAIN);
+    ck_assert_int_eq(f.fetched, 0);
+    ck_assert_ptr_null(cderive(&f, &a, TU_NOW + 6 + TEN));
+    ck_assert_int_eq(itsme_err_root_kind(f.e), ITSME_E_NETWORK);
+    ck_assert_int_eq(f.fetched, 1);
+    ck_assert_uint_eq(itsme_cache_builds(f.c, DEAD "d"), 5);
+    ck_assert_uint_eq(itsme_cache_builds(f.c, DEAD "never"), 0);
     apr_pool_destroy(f.p);
 }
 END_TEST
@@ -527,239 +649,6 @@ START_TEST(token_exchange_refusals)
 }
 END_TEST
 
-/* ---------------------------------------------------------------- userinfo */
-
-typedef struct {
-    itsme_jwks_t *set;
-    int calls;
-} lookup_t;
-
-static apr_status_t test_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
-                                const itsme_jwk_t **key, itsme_err_t **err)
-{
-    lookup_t *l = baton;
-    l->calls++;
-    *key = itsme_jwks_find_verify_key(l->set, kid, alg);
-    if (!*key)
-        return itsme_err_make(p, err, ITSME_E_TOKEN, APR_NOTFOUND, "test: no key");
-    return APR_SUCCESS;
-}
-
-typedef struct {
-    apr_pool_t *p;
-    lookup_t lk;
-    itsme_userinfo_req_t req;
-    const itsme_jwk_t *sig;  /* the OP's signing key (private) */
-    const itsme_jwk_t *enc;  /* our encryption key (private) */
-} ui_fix_t;
-
-static void ui_setup(ui_fix_t *f)
-{
-    memset(f, 0, sizeof(*f));
-    f->p = tu_pool();
-    f->sig = tu_rsa_key(f->p, "op-sig", "sig");
-    f->enc = tu_rsa_key(f->p, "rp-enc", "enc");
-    ck_assert_ptr_nonnull(f->sig);
-    ck_assert_ptr_nonnull(f->enc);
-    const itsme_jwk_t *pub[] = { f->sig, NULL };
-    const char *doc = tu_jwks_json(f->p, pub);
-    ck_assert_int_eq(itsme_jwks_parse(f->p, doc, strlen(doc), &f->lk.set, NULL), APR_SUCCESS);
-    apr_array_header_t *dk = apr_array_make(f->p, 1, sizeof(const itsme_jwk_t *));
-    APR_ARRAY_PUSH(dk, const itsme_jwk_t *) = f->enc;
-    f->req.expected_sub = "user-1";
-    f->req.issuer = ISS;
-    f->req.client_id = CLIENT;
-    f->req.lookup = test_lookup;
-    f->req.lookup_baton = &f->lk;
-    f->req.decrypt_keys = dk;
-}
-
-static const char *sign(ui_fix_t *f, const itsme_jwk_t *k, const char *payload)
-{
-    const char *jws = NULL;
-    itsme_err_t *e = NULL;
-    ck_assert_int_eq(itsme_jws_sign(f->p, k, "RS256", "JWT", payload, strlen(payload), &jws,
-                                    &e), APR_SUCCESS);
-    return jws;
-}
-
-static const char *encrypt(ui_fix_t *f, const char *plain)
-{
-    const char *jwe = NULL;
-    ck_assert_int_eq(itsme_jwe_encrypt(f->p, f->enc, "RSA-OAEP-256", "A128CBC-HS256", "JWT",
-                                       plain, strlen(plain), &jwe, NULL), APR_SUCCESS);
-    return jwe;
-}
-
-static apr_status_t ui_parse(ui_fix_t *f, const char *body, itsme_json_t **c, itsme_err_t **e)
-{
-    *c = NULL;
-    *e = NULL;
-    return itsme_userinfo_parse(f->p, body, strlen(body), &f->req, c, e);
-}
-
-START_TEST(ui_json)
-{
-    ui_fix_t f;
-    itsme_json_t *c = NULL;
-    itsme_err_t *e = NULL;
-    ui_setup(&f);
-    ck_assert_int_eq(ui_parse(&f, " \n{\"sub\":\"user-1\",\"name\":\"Jan\"}\r\n", &c, &e),
-                     APR_SUCCESS);
-    ck_assert_str_eq(itsme_json_get_string(c, "name"), "Jan");
-    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-2\"}", &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
-    ck_assert(contains(e, f.p, "userinfo sub mismatch"));
-    ck_assert_ptr_null(c);
-    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-1 \"}", &c, &e), APR_SUCCESS);
-    ck_assert_int_ne(ui_parse(&f, "{\"name\":\"Jan\"}", &c, &e), APR_SUCCESS);
-    ck_assert(contains(e, f.p, "no sub"));
-    ck_assert_int_ne(ui_parse(&f, "{\"sub\":7}", &c, &e), APR_SUCCESS);
-    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-1\"", &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(e->kind, ITSME_E_OP);
-    ck_assert_int_ne(ui_parse(&f, "[{\"sub\":\"user-1\"}]", &c, &e), APR_SUCCESS);
-    ck_assert_int_ne(ui_parse(&f, "  ", &c, &e), APR_SUCCESS);
-    ck_assert_int_ne(ui_parse(&f, "a.b", &c, &e), APR_SUCCESS);
-    ck_assert(contains(e, f.p, "neither JSON nor a JWT"));
-    /* the itsme profile requires encryption */
-    f.req.require_encrypted = 1;
-    ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-1\"}", &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
-    ck_assert(contains(e, f.p, "encryption is required"));
-    ck_assert_int_eq(f.lk.calls, 0);
-    apr_pool_destroy(f.p);
-}
-END_TEST
-
-START_TEST(ui_jws)
-{
-    ui_fix_t f;
-    itsme_json_t *c = NULL;
-    itsme_err_t *e = NULL;
-    ui_setup(&f);
-    const char *ok = sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"" ISS "\",\"aud\":[\"x\",\""
-                                     CLIENT "\"],\"nin\":\"81042419835\"}");
-    ck_assert_int_eq(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
-    ck_assert_str_eq(itsme_json_get_string(c, "nin"), "81042419835");
-    ck_assert_int_eq(f.lk.calls, 1);
-    /* no iss/aud at all is fine */
-    ck_assert_int_eq(ui_parse(&f, sign(&f, f.sig, "{\"sub\":\"user-1\"}"), &c, &e),
-                     APR_SUCCESS);
-
-    /* signed by another key carrying the same kid */
-    itsme_jwk_t *evil = NULL;
-    const char *pem = tu_rsa_pem(f.p, "evil");
-    ck_assert_int_eq(itsme_jwk_from_pem(f.p, pem, strlen(pem), "op-sig", "sig", &evil, NULL),
-                     APR_SUCCESS);
-    ck_assert_int_ne(ui_parse(&f, sign(&f, evil, "{\"sub\":\"user-1\"}"), &c, &e),
-                     APR_SUCCESS);
-    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
-    ck_assert_ptr_null(c);
-    /* signed by an unknown kid */
-    ck_assert_int_ne(ui_parse(&f, sign(&f, tu_rsa_key(f.p, "evil", "sig"),
-                                       "{\"sub\":\"user-1\"}"), &c, &e), APR_SUCCESS);
-    /* tampered payload */
-    char *t = apr_pstrdup(f.p, ok);
-    char *dot = strchr(t, '.') + 1;
-    *dot = *dot == 'e' ? 'f' : 'e';
-    ck_assert_int_ne(ui_parse(&f, t, &c, &e), APR_SUCCESS);
-    apr_pool_destroy(f.p);
-}
-END_TEST
-
-START_TEST(ui_jws_claims)
-{
-    ui_fix_t f;
-    itsme_json_t *c = NULL;
-    itsme_err_t *e = NULL;
-    ui_setup(&f);
-    const char *ok = sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"" ISS "\"}");
-    /* wrong iss, wrong aud, sub mismatch, payload not an object */
-    ck_assert_int_ne(ui_parse(&f, sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"https://x\"}"),
-                              &c, &e), APR_SUCCESS);
-    ck_assert(contains(e, f.p, "iss mismatch"));
-    ck_assert_int_ne(ui_parse(&f, sign(&f, f.sig, "{\"sub\":\"user-1\",\"aud\":\"other\"}"),
-                              &c, &e), APR_SUCCESS);
-    ck_assert(contains(e, f.p, "aud"));
-    ck_assert_int_ne(ui_parse(&f, sign(&f, f.sig, "{\"sub\":\"user-1\",\"aud\":5}"), &c, &e),
-                     APR_SUCCESS);
-    ck_assert_int_ne(ui_parse(&f, sign(&f, f.sig, "{\"sub\":\"user-9\"}"), &c, &e),
-                     APR_SUCCESS);
-    ck_assert(contains(e, f.p, "userinfo sub mismatch"));
-    ck_assert_int_ne(ui_parse(&f, sign(&f, f.sig, "[1]"), &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
-    /* alg outside the allow-list: refused before any key lookup */
-    static const char *const ps_only[] = { "PS256", NULL };
-    int calls = f.lk.calls;
-    f.req.allowed_algs = ps_only;
-    ck_assert_int_ne(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(f.lk.calls, calls);
-    f.req.allowed_algs = NULL;
-    /* encryption required: a bare JWS is refused */
-    f.req.require_encrypted = 1;
-    ck_assert_int_ne(ui_parse(&f, ok, &c, &e), APR_SUCCESS);
-    ck_assert(contains(e, f.p, "not encrypted"));
-    apr_pool_destroy(f.p);
-}
-END_TEST
-
-START_TEST(ui_jwe)
-{
-    ui_fix_t f;
-    itsme_json_t *c = NULL;
-    itsme_err_t *e = NULL;
-    ui_setup(&f);
-    f.req.require_encrypted = 1;
-    const char *jws = sign(&f, f.sig, "{\"sub\":\"user-1\",\"iss\":\"" ISS "\",\"aud\":\""
-                                      CLIENT "\",\"birthdate\":\"1981-04-24\"}");
-    ck_assert_int_eq(ui_parse(&f, encrypt(&f, jws), &c, &e), APR_SUCCESS);
-    ck_assert_str_eq(itsme_json_get_string(c, "birthdate"), "1981-04-24");
-    /* A JWE wrapping plain JSON: anyone can encrypt to our key */
-    ck_assert_int_ne(ui_parse(&f, encrypt(&f, "{\"sub\":\"user-1\"}"), &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
-    ck_assert(contains(e, f.p, "does not wrap a signed JWT"));
-    /* a JWE wrapping a JWS from a stranger */
-    const char *forged = sign(&f, tu_rsa_key(f.p, "evil", "sig"), "{\"sub\":\"user-1\"}");
-    ck_assert_int_ne(ui_parse(&f, encrypt(&f, forged), &c, &e), APR_SUCCESS);
-    /* a JWE wrapping a valid JWS for another user */
-    ck_assert_int_ne(ui_parse(&f, encrypt(&f, sign(&f, f.sig, "{\"sub\":\"user-2\"}")), &c,
-                              &e), APR_SUCCESS);
-    ck_assert(contains(e, f.p, "userinfo sub mismatch"));
-    /* tampered ciphertext */
-    char *t = apr_pstrdup(f.p, encrypt(&f, jws));
-    char *last = strrchr(t, '.') - 2;
-    *last = *last == 'A' ? 'B' : 'A';
-    ck_assert_int_ne(ui_parse(&f, t, &c, &e), APR_SUCCESS);
-    /* no decryption key configured */
-    f.req.decrypt_keys = NULL;
-    ck_assert_int_ne(ui_parse(&f, encrypt(&f, jws), &c, &e), APR_SUCCESS);
-    ck_assert(contains(e, f.p, "no decryption key"));
-    apr_pool_destroy(f.p);
-}
-END_TEST
-
-START_TEST(ui_fetch_refusals)
-{
-    ui_fix_t f;
-    itsme_json_t *c = NULL;
-    itsme_err_t *e = NULL;
-    ui_setup(&f);
-    f.req.endpoint = "http://op.example/userinfo";
-    f.req.access_token = "at-secret";
-    ck_assert_int_ne(itsme_userinfo_fetch(f.p, &fast, &f.req, &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(e->kind, ITSME_E_CONFIG);
-    f.req.endpoint = DEAD "userinfo";
-    e = NULL;
-    ck_assert_int_ne(itsme_userinfo_fetch(f.p, &fast, &f.req, &c, &e), APR_SUCCESS);
-    ck_assert_int_eq(itsme_err_root_kind(e), ITSME_E_NETWORK);
-    ck_assert(!contains(e, f.p, "at-secret"));
-    f.req.access_token = NULL;
-    ck_assert_int_ne(itsme_userinfo_fetch(f.p, &fast, &f.req, &c, &e), APR_SUCCESS);
-    ck_assert_ptr_null(c);
-    apr_pool_destroy(f.p);
-}
-END_TEST
-
 Suite *itsme_suite_metadata(void)
 {
     Suite *s = suite_create("metadata");
@@ -770,12 +659,14 @@ Suite *itsme_suite_metadata(void)
     tcase_add_test(md, md_endpoint_scheme);
     tcase_add_test(md, md_bad_shapes);
     tcase_add_test(md, md_get_cached);
+    tcase_add_test(md, md_get_parses_once);
     suite_add_tcase(s, md);
 
     TCase *cache = tcase_create("cache");
     tcase_add_test(cache, cache_hit_and_refresh);
     tcase_add_test(cache, cache_failure_rate_limit);
     tcase_add_test(cache, cache_invalidate_evict);
+    tcase_add_test(cache, cache_derived);
     tcase_add_test(cache, http_refusals);
     suite_add_tcase(s, cache);
 
@@ -787,13 +678,5 @@ Suite *itsme_suite_metadata(void)
     tcase_add_test(keys, token_exchange_refusals);
     suite_add_tcase(s, keys);
 
-    TCase *ui = tcase_create("userinfo");
-    tcase_set_timeout(ui, 30);
-    tcase_add_test(ui, ui_json);
-    tcase_add_test(ui, ui_jws);
-    tcase_add_test(ui, ui_jws_claims);
-    tcase_add_test(ui, ui_jwe);
-    tcase_add_test(ui, ui_fetch_refusals);
-    suite_add_tcase(s, ui);
     return s;
 }

@@ -162,6 +162,160 @@ START_TEST(claim_count_limit)
 }
 END_TEST
 
+/* ---- the fast path and the general parser agree ---- */
+
+static void same_str(const char *a, const char *b)
+{
+    if (!a || !b)
+        ck_assert_ptr_eq(a, b);
+    else
+        ck_assert_str_eq(a, b);
+}
+
+static void same_session(const itsme_session_t *a, const itsme_session_t *b)
+{
+    const apr_array_header_t *x = apr_table_elts(a->claims), *y = apr_table_elts(b->claims);
+    const apr_table_entry_t *ex = (const apr_table_entry_t *)x->elts;
+    const apr_table_entry_t *ey = (const apr_table_entry_t *)y->elts;
+    same_str(a->sub, b->sub);
+    same_str(a->issuer, b->issuer);
+    same_str(a->id_token, b->id_token);
+    same_str(a->acr, b->acr);
+    ck_assert(a->created == b->created && a->expires == b->expires);
+    ck_assert(a->last_seen == b->last_seen);
+    ck_assert_int_eq(x->nelts, y->nelts);
+    for (int i = 0; i < x->nelts; i++) {
+        ck_assert_str_eq(ex[i].key, ey[i].key);
+        ck_assert_str_eq(ex[i].val, ey[i].val);
+    }
+}
+
+/* 1 when the fast path took json; then the general parser must agree. */
+static int fast_vs_general(apr_pool_t *p, const char *json, apr_size_t len)
+{
+    itsme_session_t *f = (itsme_session_t *)1, *g = NULL;
+    int fast = itsme_session_parse_fast(p, json, len, &f);
+    apr_status_t rv = itsme_session_parse_general(p, json, len, &g, NULL);
+    if (!fast) {
+        ck_assert_ptr_null(f);
+        return 0;
+    }
+    ck_assert_msg(rv == APR_SUCCESS, "fast path took what the parser refuses: %.*s", (int)len,
+                  json);
+    same_session(f, g);
+    return 1;
+}
+
+START_TEST(fast_path_taken)
+{
+    apr_pool_t *p = tu_pool();
+    itsme_session_t *s = sample(p);
+    /* escapes, 2- 3- and 4-byte UTF-8, '/', a value that is JSON text itself */
+    apr_table_set(s->claims, "address_formatted", "Rue \\ 1\n1000 Brussel\t/\r\b\f");
+    apr_table_set(s->claims, "family_name", "L\xc3\xa9on \xe2\x82\xac \xf0\x9f\x98\x80");
+    apr_table_set(s->claims, "json", "{\"a\":[1,\"}\"]}");
+    apr_table_set(s->claims, "empty", "");
+    const char *json = itsme_session_serialize(p, s);
+    ck_assert_int_eq(fast_vs_general(p, json, strlen(json)), 1);
+    ck_assert_int_eq(fast_vs_general(p, json, strlen(json) - 1), 0);
+    /* the smallest session; and the upper bounds */
+    const char *min = "{\"v\":1,\"sub\":\"u\",\"c\":0,\"e\":9223372036854,\"l\":1}";
+    ck_assert_int_eq(fast_vs_general(p, min, strlen(min)), 1);
+    const char *big = with_claims(p, ITSME_SESSION_MAX_CLAIMS);
+    ck_assert_int_eq(fast_vs_general(p, big, strlen(big)), 1);
+    /* a control character is written as \u0001: the general parser's work */
+    apr_table_set(s->claims, "given_name", "a\x01");
+    json = itsme_session_serialize(p, s);
+    ck_assert_int_eq(fast_vs_general(p, json, strlen(json)), 0);
+    itsme_session_t *out = NULL;
+    ck_assert_int_eq(itsme_session_parse(p, json, strlen(json), &out, NULL), APR_SUCCESS);
+    ck_assert_str_eq(apr_table_get(out->claims, "given_name"), "a\x01");
+    apr_pool_destroy(p);
+}
+END_TEST
+
+#define SESS(rest) "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":2,\"l\":1" rest "}"
+
+/* Documents at the edges of what the fast path takes; want: 1 taken, 0 not. */
+static const struct {
+    const char *json;
+    int want;
+} edges[] = {
+    { SESS(",\"cl\":{\"n\":\"\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf"
+           "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"}"), 1 }, /* the edges of each length */
+    { SESS(",\"cl\":{\"n\":\"\xc0\x80\"}"), 0 },      /* overlong */
+    { SESS(",\"cl\":{\"n\":\"\xc1\xbf\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"\xe0\x9f\xbf\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"\xed\xa0\x80\"}"), 0 },  /* surrogate */
+    { SESS(",\"cl\":{\"n\":\"\xf0\x8f\xbf\xbf\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"\xf4\x90\x80\x80\"}"), 0 }, /* above U+10FFFF */
+    { SESS(",\"cl\":{\"n\":\"\xf5\x80\x80\x80\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"\x80\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"\xe2\x82\"}"), 0 },      /* cut short */
+    { SESS(",\"cl\":{\"n\":\"\xe2\x82\x41\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"a\x7f\"}"), 1 },
+    { SESS(",\"cl\":{\"n\":\"\\u0041\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"\\x\"}"), 0 },
+    { SESS(",\"cl\":{\"n\":\"a\",\"n\":\"b\"}"), 0 },  /* refused by both */
+    { SESS(",\"cl\":{\"Nin\":\"a\",\"nin\":\"b\"}"), 0 }, /* table: same name */
+    { SESS(",\"cl\":{}"), 1 },
+    { SESS(",\"sub\":\"w\""), 0 },
+    { SESS(",\"it\":\"x\",\"acr\":\"y\",\"iss\":\"z\""), 1 },
+    { SESS(",\"it\":null"), 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":01,\"e\":2,\"l\":1}", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":9223372036855,\"l\":1}", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":1234567890123456789,\"l\":1}", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":9999999999999999999,\"l\":1}", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":18446744073709551617,\"l\":1}", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":2e3,\"l\":1}", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":-0,\"e\":2,\"l\":1}", 0 },
+    { "{\"v\":1, \"sub\":\"u\",\"c\":1,\"e\":2,\"l\":1}", 0 },
+    { SESS("") " ", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":2}", 0 },
+    { "{\"v\":1,\"sub\":\"u\",\"c\":1,\"e\":2,\"l\":1,}", 0 },
+};
+
+START_TEST(fast_path_edges)
+{
+    apr_pool_t *p = tu_pool();
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+        ck_assert_msg(fast_vs_general(p, edges[i].json, strlen(edges[i].json)) == edges[i].want,
+                      "edge %d", (int)i);
+    /* a NUL inside the given length */
+    ck_assert_int_eq(fast_vs_general(p, SESS("") "\0", sizeof(SESS(""))), 0);
+    apr_pool_destroy(p);
+}
+END_TEST
+
+/* Every byte of a real session replaced by each of a set of bytes, and every
+ * prefix: wherever the fast path says yes, the general parser agrees. */
+START_TEST(fast_path_mutations)
+{
+    static const char repl[] = "\"\\{}[],:0159-.eE ntu\x01\x7f\x80\xc3\xa9\xed\xf4";
+    apr_pool_t *p = tu_pool(), *it = NULL;
+    itsme_session_t *s = sample(p);
+    apr_table_set(s->claims, "address_formatted", "a\nb");
+    const char *json = itsme_session_serialize(p, s);
+    apr_size_t len = strlen(json);
+    char *buf = apr_pstrdup(p, json);
+    int taken = 0, tried = 0;
+    ck_assert_int_eq(apr_pool_create(&it, p), APR_SUCCESS);
+    for (apr_size_t i = 0; i < len; i++) {
+        for (size_t r = 0; r < sizeof(repl) - 1; r++, tried++) {
+            buf[i] = repl[r];
+            taken += fast_vs_general(it, buf, len);
+            apr_pool_clear(it);
+        }
+        buf[i] = json[i];
+        taken += fast_vs_general(it, buf, i);
+    }
+    /* a real share goes each way (digits, letters inside strings...) */
+    ck_assert_int_gt(taken, tried / 10);
+    ck_assert_int_lt(taken, tried / 2);
+    apr_pool_destroy(p);
+}
+END_TEST
+
 static const struct {
     long created, expires, last_seen, now, inactivity;
     itsme_session_status_e want;
@@ -244,6 +398,9 @@ Suite *itsme_suite_session(void)
     tcase_add_test(tc, serialize_refuses);
     tcase_add_test(tc, parse_rejects);
     tcase_add_test(tc, claim_count_limit);
+    tcase_add_test(tc, fast_path_taken);
+    tcase_add_test(tc, fast_path_edges);
+    tcase_add_test(tc, fast_path_mutations);
     tcase_add_test(tc, check_rules);
     tcase_add_test(tc, touch_rules);
     suite_add_tcase(s, tc);

@@ -169,6 +169,65 @@ START_TEST(test_is_absolute)
 }
 END_TEST
 
+/* Whitespace or a control character anywhere, not only in the host. */
+static const char *const ctl_urls[] = {
+    "https://op.example/a b", "https://op.example/a\tb", "https://op.example/?q=\r\nX:1",
+    "https://op.example/x#\x01", "https://op.example/\x7f", "https://op.example/ ",
+    " https://op.example/", "https://op.example\n/", "http://127.0.0.1/a\x1f" "b",
+    "http://localhost:9400/\v", NULL
+};
+
+START_TEST(test_whitespace_anywhere)
+{
+    for (int i = 0; ctl_urls[i]; i++) {
+        ck_assert_msg(!itsme_url_is_absolute(ctl_urls[i]), "%d", i);
+        ck_assert_msg(!itsme_url_is_secure_endpoint(ctl_urls[i]), "%d", i);
+        ck_assert_msg(!itsme_url_is_https(ctl_urls[i]), "%d", i);
+        ck_assert_msg(!itsme_url_is_loopback(ctl_urls[i]), "%d", i);
+        ck_assert_msg(!itsme_url_is_loopback_http(ctl_urls[i]), "%d", i);
+        ck_assert_msg(!itsme_url_is_op_endpoint(ctl_urls[i], "http://127.0.0.1/"), "%d", i);
+    }
+    /* the same URLs, percent-encoded, are fine */
+    ck_assert(itsme_url_is_secure_endpoint("https://op.example/a%20b?q=%0D%0A"));
+    ck_assert(itsme_url_is_absolute("http://localhost:9400/%0B"));
+}
+END_TEST
+
+START_TEST(test_op_endpoint)
+{
+    static const char *const remote[] = { "https://op.example/.well-known/x",
+                                          "https://127.0.0.1.nip.example/", NULL, "",
+                                          "http://op.example/" };
+    static const char *const local[] = { "http://127.0.0.1:9400/.well-known/x",
+                                         "https://localhost:8443/", "http://[::1]/",
+                                         "HTTPS://127.9.9.9" };
+    for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        const char *d = remote[i];
+        ck_assert(itsme_url_is_op_endpoint("https://op.example/token", d));
+        ck_assert(itsme_url_is_op_endpoint("https://127.0.0.1/token", d));
+        ck_assert(!itsme_url_is_op_endpoint("http://127.0.0.1:6379/", d));
+        ck_assert(!itsme_url_is_op_endpoint("http://localhost/token", d));
+        ck_assert(!itsme_url_is_op_endpoint("http://[::1]:9400/", d));
+        ck_assert(!itsme_url_is_op_endpoint("http://op.example/token", d));
+    }
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        const char *d = local[i];
+        ck_assert(itsme_url_is_loopback(d));
+        ck_assert(itsme_url_is_op_endpoint("https://op.example/token", d));
+        ck_assert(itsme_url_is_op_endpoint("http://127.0.0.1:6379/", d));
+        ck_assert(itsme_url_is_op_endpoint("http://localhost/token", d));
+        ck_assert(itsme_url_is_op_endpoint("http://[::1]:9400/", d));
+        ck_assert(!itsme_url_is_op_endpoint("http://op.example/token", d));
+        ck_assert(!itsme_url_is_op_endpoint("ftp://127.0.0.1/", d));
+        ck_assert(!itsme_url_is_op_endpoint(NULL, d));
+    }
+    ck_assert(itsme_url_is_https("HTTPS://op.example"));
+    ck_assert(!itsme_url_is_https("http://op.example/"));
+    ck_assert(!itsme_url_is_loopback("https://op.example/"));
+    ck_assert(!itsme_url_is_loopback("ftp://127.0.0.1/"));
+}
+END_TEST
+
 START_TEST(test_loopback_http)
 {
     ck_assert(itsme_url_is_loopback_http("http://127.0.0.1:9400/.well-known/x"));
@@ -309,6 +368,8 @@ Suite *itsme_suite_url(void)
     tcase_add_test(tc, test_parse_query_rejects);
     tcase_add_test(tc, test_parse_query_limits);
     tcase_add_test(tc, test_is_absolute);
+    tcase_add_test(tc, test_whitespace_anywhere);
+    tcase_add_test(tc, test_op_endpoint);
     tcase_add_test(tc, test_loopback_http);
     tcase_add_test(tc, test_secure_endpoint);
     tcase_add_test(tc, test_same_origin_table);

@@ -30,20 +30,25 @@ typedef struct {
 /*
  * Parses and validates a discovery document: issuer present and (when
  * expected_issuer != NULL) equal to it byte for byte; authorization, token
- * and jwks endpoints present; every endpoint https (http only to a loopback
- * host, for local test OPs).
+ * and jwks endpoints present; the issuer and every endpoint https. Plain http
+ * (to a loopback host) only when discovery_url, the URL the document came
+ * from, is itself a loopback URL (a local test OP); NULL counts as remote.
  */
 apr_status_t itsme_metadata_parse(apr_pool_t *p, const char *json, apr_size_t len,
-                                  const char *expected_issuer, itsme_metadata_t **out,
-                                  itsme_err_t **err);
+                                  const char *expected_issuer, const char *discovery_url,
+                                  itsme_metadata_t **out, itsme_err_t **err);
 
-/* Discovery through the cache (TTL max_age). A document that fails
- * validation is invalidated so the next call refetches (at most once per
- * min_interval). */
+/* Discovery through the cache (TTL max_age). The document is parsed and
+ * validated once per fetched body and kept with it; each call gets its own
+ * copy in p. A document that fails validation (or names another issuer) is
+ * invalidated so the next call refetches (at most once per min_interval). */
 apr_status_t itsme_metadata_get(itsme_cache_t *cache, apr_pool_t *p,
                                 const itsme_http_opts_t *o, const char *discovery_url,
                                 const char *expected_issuer, apr_interval_time_t max_age,
                                 apr_time_t now, itsme_metadata_t **out, itsme_err_t **err);
+
+/* A deep copy of src in p. */
+itsme_metadata_t *itsme_metadata_copy(apr_pool_t *p, const itsme_metadata_t *src);
 
 /* 1 when list (array of const char*) contains s exactly. */
 int itsme_metadata_has(const apr_array_header_t *list, const char *s);

@@ -37,16 +37,20 @@ typedef struct {
 } seal_key_t;
 
 struct itsme_crypto {
-    seal_key_t *keys; /* keys[0] seals; all open */
+    seal_key_t *keys;  /* keys[0] seals; all open */
     int nkeys;
+    EVP_CIPHER *gcm;   /* AES-256-GCM, fetched once (an implicit fetch per call is
+                          costly); shareable across threads */
 };
 
-static apr_status_t keys_wipe(void *data)
+static apr_status_t crypto_cleanup(void *data)
 {
     itsme_crypto_t *c = data;
     if (c->keys && c->nkeys > 0) {
         OPENSSL_cleanse(c->keys, sizeof(*c->keys) * (apr_size_t)c->nkeys);
     }
+    EVP_CIPHER_free(c->gcm);
+    c->gcm = NULL;
     return APR_SUCCESS;
 }
 
@@ -103,13 +107,20 @@ apr_status_t itsme_crypto_create(apr_pool_t *p, const apr_array_header_t *passph
         if (!pass || strlen(pass) < ITSME_CRYPTO_MIN_PASSPHRASE) {
             return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL,
                                   "crypto passphrase #%d is shorter than the minimum of "
-                                  "%d bytes", i + 1, ITSME_CRYPTO_MIN_PASSPHRASE);
+                                  "%d bytes; it must be random, e.g. `openssl rand -base64 "
+                                  "32`", i + 1, ITSME_CRYPTO_MIN_PASSPHRASE);
         }
     }
     c = apr_pcalloc(p, sizeof(*c));
     c->keys = apr_pcalloc(p, sizeof(*c->keys) * (apr_size_t)passphrases->nelts);
     c->nkeys = passphrases->nelts;
-    apr_pool_cleanup_register(p, c, keys_wipe, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, c, crypto_cleanup, apr_pool_cleanup_null);
+    c->gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    if (!c->gcm || EVP_CIPHER_get_iv_length(c->gcm) != IV_LEN
+        || EVP_CIPHER_get_key_length(c->gcm) != KEY_LEN) {
+        return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EGENERAL,
+                              "crypto: AES-256-GCM is not available");
+    }
     for (i = 0; i < c->nkeys; i++) {
         const char *pass = APR_ARRAY_IDX(passphrases, i, const char *);
         if (!hkdf_derive(pass, strlen(pass), c->keys[i].key) || !key_id(&c->keys[i])) {
@@ -121,9 +132,17 @@ apr_status_t itsme_crypto_create(apr_pool_t *p, const apr_array_header_t *passph
     return APR_SUCCESS;
 }
 
+/* Cipher, key and IV in one init call (GCM's default IV length is ours,
+ * checked once in itsme_crypto_create, so no parameters to process). */
+static int gcm_init(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *gcm, const seal_key_t *k,
+                    const unsigned char *iv, int enc)
+{
+    return EVP_CipherInit_ex2(ctx, gcm, k->key, iv, enc, NULL) == 1;
+}
+
 /* AES-256-GCM encrypt of pt into buf (laid out as the wire form). */
-static int gcm_seal(const seal_key_t *k, const char *aad, const unsigned char *pt,
-                    apr_size_t len, unsigned char *buf)
+static int gcm_seal(const EVP_CIPHER *gcm, const seal_key_t *k, const char *aad,
+                    const unsigned char *pt, apr_size_t len, unsigned char *buf)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     unsigned char *iv = buf + 1 + KID_LEN, *ct = buf + HDR_LEN;
@@ -132,10 +151,7 @@ static int gcm_seal(const seal_key_t *k, const char *aad, const unsigned char *p
 
     buf[0] = SEAL_VERSION;
     memcpy(buf + 1, k->kid, KID_LEN);
-    if (!ctx || RAND_bytes(iv, IV_LEN) != 1
-        || EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1
-        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) != 1
-        || EVP_EncryptInit_ex(ctx, NULL, NULL, k->key, iv) != 1) {
+    if (!ctx || RAND_bytes(iv, IV_LEN) != 1 || !gcm_init(ctx, gcm, k, iv, 1)) {
         goto leave;
     }
     if (aadlen > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, (const unsigned char *)aad,
@@ -174,7 +190,7 @@ apr_status_t itsme_seal(apr_pool_t *p, const itsme_crypto_t *c, const char *aad,
         return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EINVAL, "seal: aad too long");
     }
     buf = apr_palloc(p, len + OVERHEAD);
-    if (!gcm_seal(&c->keys[0], aad, pt, len, buf)) {
+    if (!gcm_seal(c->gcm, &c->keys[0], aad, pt, len, buf)) {
         return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EGENERAL,
                               "seal: AES-256-GCM encryption failed");
     }
@@ -183,8 +199,8 @@ apr_status_t itsme_seal(apr_pool_t *p, const itsme_crypto_t *c, const char *aad,
 }
 
 /* AES-256-GCM decrypt and verify; 1 on success. pt gets ctlen bytes. */
-static int gcm_open(const seal_key_t *k, const char *aad, const unsigned char *buf,
-                    apr_size_t buflen, unsigned char *pt)
+static int gcm_open(const EVP_CIPHER *gcm, const seal_key_t *k, const char *aad,
+                    const unsigned char *buf, apr_size_t buflen, unsigned char *pt)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     const unsigned char *iv = buf + 1 + KID_LEN, *ct = buf + HDR_LEN;
@@ -193,9 +209,7 @@ static int gcm_open(const seal_key_t *k, const char *aad, const unsigned char *b
     int outl = 0, finl = 0, ok = 0;
 
     memcpy(tag, ct + ctlen, TAG_LEN);
-    if (!ctx || EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1
-        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) != 1
-        || EVP_DecryptInit_ex(ctx, NULL, NULL, k->key, iv) != 1) {
+    if (!ctx || !gcm_init(ctx, gcm, k, iv, 0)) {
         goto leave;
     }
     if (aadlen > 0 && EVP_DecryptUpdate(ctx, NULL, &outl, (const unsigned char *)aad,
@@ -267,7 +281,7 @@ apr_status_t itsme_open(apr_pool_t *p, const itsme_crypto_t *c, const char *aad,
             continue;
         }
         tried = 1;
-        if (gcm_open(&c->keys[i], aad, buf, buflen, out)) {
+        if (gcm_open(c->gcm, &c->keys[i], aad, buf, buflen, out)) {
             out[buflen - OVERHEAD] = '\0';
             *pt = out;
             *len = buflen - OVERHEAD;

@@ -19,7 +19,10 @@
 
 typedef struct itsme_crypto itsme_crypto_t;
 
-#define ITSME_CRYPTO_MIN_PASSPHRASE 16
+/* HKDF does no stretching, so a passphrase must be random (a human phrase
+ * can be brute-forced offline from any cookie): at least 32 bytes, e.g. from
+ * `openssl rand -base64 32`. */
+#define ITSME_CRYPTO_MIN_PASSPHRASE 32
 
 /* Size bounds. itsme_seal refuses more than ITSME_SEAL_MAX_PLAINTEXT bytes;
  * itsme_open refuses more than ITSME_SEAL_MAX_SEALED characters, which is the
@@ -32,7 +35,10 @@ typedef struct itsme_crypto itsme_crypto_t;
 #define ITSME_SEAL_MAX_AAD 1024
 
 /* passphrases: array of const char*, at least one, each at least
- * ITSME_CRYPTO_MIN_PASSPHRASE bytes. Derived keys are wiped by a cleanup on p. */
+ * ITSME_CRYPTO_MIN_PASSPHRASE bytes. The AES-256-GCM cipher is fetched once
+ * here; it and the derived keys are released (keys wiped) by a cleanup on p.
+ * The object is read-only afterwards: any number of threads may seal and open
+ * with it at once. */
 apr_status_t itsme_crypto_create(apr_pool_t *p, const apr_array_header_t *passphrases,
                                  itsme_crypto_t **out, itsme_err_t **err);
 

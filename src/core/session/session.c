@@ -5,6 +5,12 @@
  * {"v":1,"sub":"..","iss":"..","c":created,"e":expires,"l":last_seen,
  *  "cl":{"name":"text",..},"it":"id token","acr":".."}
  * Times are whole seconds since the epoch. Only json.h is used for JSON.
+ *
+ * Sessions are read on every request, and the general JSON parser spends
+ * ~150 instructions a byte on them. So the exact form that
+ * itsme_session_serialize writes (compact, known keys, no \u escapes, valid
+ * UTF-8) is read by a small fast path; anything else, and every error, goes
+ * to the general parser, so the result is the same either way.
  */
 #include <string.h>
 #include <apr_strings.h>
@@ -85,17 +91,29 @@ char *itsme_session_serialize(apr_pool_t *p, const itsme_session_t *s)
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static const char *const known_keys[] = { "v", "sub", "iss", "c", "e", "l",
-                                          "cl", "it", "acr", NULL };
+enum { K_V, K_SUB, K_ISS, K_C, K_E, K_L, K_CL, K_IT, K_ACR };
+static const char *const known_keys[] = { [K_V] = "v", [K_SUB] = "sub", [K_ISS] = "iss",
+                                          [K_C] = "c", [K_E] = "e", [K_L] = "l",
+                                          [K_CL] = "cl", [K_IT] = "it", [K_ACR] = "acr",
+                                          NULL };
+#define REQUIRED_KEYS ((1u << K_V) | (1u << K_SUB) | (1u << K_C) | (1u << K_E) | (1u << K_L))
+
+/* Index of key in known_keys, or -1. */
+static int key_index(const char *key)
+{
+    for (int i = 0; key && known_keys[i]; i++) {
+        if (!strcmp(key, known_keys[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
 
 static int unknown_key(void *baton, const char *key, const itsme_json_t *val)
 {
-    int i;
     (void)val;
-    for (i = 0; known_keys[i]; i++) {
-        if (!strcmp(key, known_keys[i])) {
-            return 0;
-        }
+    if (key_index(key) >= 0) {
+        return 0;
     }
     *(const char **)baton = key;
     return 1;
@@ -210,8 +228,8 @@ static apr_status_t read_fields(apr_pool_t *p, const itsme_json_t *o, itsme_sess
     return read_claims(p, o, s, err);
 }
 
-apr_status_t itsme_session_parse(apr_pool_t *p, const char *json, apr_size_t len,
-                                 itsme_session_t **out, itsme_err_t **err)
+apr_status_t itsme_session_parse_general(apr_pool_t *p, const char *json, apr_size_t len,
+                                         itsme_session_t **out, itsme_err_t **err)
 {
     apr_pool_t *tmp = NULL;
     itsme_json_t *o = NULL;
@@ -244,6 +262,264 @@ apr_status_t itsme_session_parse(apr_pool_t *p, const char *json, apr_size_t len
 leave:
     apr_pool_destroy(tmp);
     return rv;
+}
+
+/* ---- fast path ---------------------------------------------------------- */
+
+typedef struct {
+    apr_pool_t *p;
+    const unsigned char *at, *end;
+} fp_t;
+
+/* Length of the well-formed UTF-8 sequence at q (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF); 0 when there is none. */
+static apr_size_t fp_utf8(const unsigned char *q, const unsigned char *end)
+{
+    unsigned char c = q[0];
+    apr_size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+
+    if (c < 0xc2 || c > 0xf4 || (apr_size_t)(end - q) < n) {
+        return 0;
+    }
+    if (c == 0xe0) {
+        lo = 0xa0;
+    }
+    else if (c == 0xed) {
+        hi = 0x9f;
+    }
+    else if (c == 0xf0) {
+        lo = 0x90;
+    }
+    else if (c == 0xf4) {
+        hi = 0x8f;
+    }
+    if (q[1] < lo || q[1] > hi) {
+        return 0;
+    }
+    for (apr_size_t i = 2; i < n; i++) {
+        if (q[i] < 0x80 || q[i] > 0xbf) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+/* The character a two-byte escape stands for; 0 for \u and anything else. */
+static char fp_unescape(unsigned char c)
+{
+    switch (c) {
+    case '"': case '\\': case '/': return (char)c;
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return 0;
+    }
+}
+
+/* 1 for the bytes 0x20-0x7f but '"' and '\\': a string's plain bytes
+ * (JSON allows DEL unescaped; the general parser takes it too). */
+static const unsigned char fp_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Bytes of the well-formed string body from q up to its closing quote;
+ * *nesc counts the escapes. Returns NULL when not fast-path material. */
+static const unsigned char *fp_scan(const unsigned char *q, const unsigned char *end,
+                                    apr_size_t *nesc)
+{
+    apr_size_t k;
+
+    while (q < end) {
+        unsigned char c = *q;
+        if (fp_plain[c]) {
+            q++; /* the common case first */
+        }
+        else if (c == '"') {
+            return q;
+        }
+        else if (c == '\\') {
+            if (q + 1 >= end || !fp_unescape(q[1])) {
+                return NULL;
+            }
+            q += 2;
+            (*nesc)++;
+        }
+        else if (c < 0x20 || (k = fp_utf8(q, end)) == 0) {
+            return NULL;
+        }
+        else {
+            q += k;
+        }
+    }
+    return NULL;
+}
+
+/* A string at the cursor, decoded into p; NULL when not fast-path material. */
+static const char *fp_string(fp_t *f)
+{
+    const unsigned char *from, *q;
+    apr_size_t nesc = 0, n;
+    char *out, *o;
+
+    if (f->at >= f->end || *f->at != '"') {
+        return NULL;
+    }
+    from = f->at + 1;
+    q = fp_scan(from, f->end, &nesc);
+    if (!q) {
+        return NULL;
+    }
+    f->at = q + 1;
+    n = (apr_size_t)(q - from) - nesc;
+    out = apr_palloc(f->p, n + 1);
+    if (!nesc) {
+        memcpy(out, from, n);
+    }
+    for (o = out, q = from; nesc && *q != '"'; q++) {
+        *o++ = *q == '\\' ? fp_unescape(*++q) : (char)*q;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* A non-negative integer of at most 18 digits, no leading zero, followed by
+ * ',' or '}'; 0 when not fast-path material. */
+static int fp_int(fp_t *f, apr_int64_t *v)
+{
+    const unsigned char *q = f->at;
+
+    *v = 0;
+    while (q < f->end && *q >= '0' && *q <= '9' && q - f->at < 18) {
+        *v = *v * 10 + (*q++ - '0');
+    }
+    if (q == f->at || q >= f->end || (*f->at == '0' && q - f->at > 1)
+        || (*q != ',' && *q != '}')) {
+        return 0;
+    }
+    f->at = q;
+    return 1;
+}
+
+static int fp_byte(fp_t *f, unsigned char c)
+{
+    if (f->at >= f->end || *f->at != c) {
+        return 0;
+    }
+    f->at++;
+    return 1;
+}
+
+/* The "cl" object: strings under non-empty names, no name twice. */
+static int fp_claims(fp_t *f, apr_table_t *claims)
+{
+    int n = 0;
+
+    if (!fp_byte(f, '{')) {
+        return 0;
+    }
+    if (fp_byte(f, '}')) {
+        return 1;
+    }
+    do {
+        const char *k = fp_string(f), *v;
+        if (!k || !*k || !fp_byte(f, ':') || !(v = fp_string(f))
+            || ++n > ITSME_SESSION_MAX_CLAIMS || apr_table_get(claims, k)) {
+            return 0;
+        }
+        apr_table_setn(claims, k, v);
+    } while (fp_byte(f, ','));
+    return fp_byte(f, '}');
+}
+
+static int fp_time(fp_t *f, apr_time_t *t)
+{
+    apr_int64_t v;
+
+    if (!fp_int(f, &v) || v > MAX_SECONDS) {
+        return 0;
+    }
+    *t = apr_time_from_sec(v);
+    return 1;
+}
+
+/* One member; *seen collects known_keys indexes (each at most once). */
+static int fp_member(fp_t *f, itsme_session_t *s, unsigned int *seen)
+{
+    int i = key_index(fp_string(f));
+    apr_int64_t v;
+
+    if (i < 0 || (*seen & (1u << i)) || !fp_byte(f, ':')) {
+        return 0;
+    }
+    *seen |= 1u << i;
+    switch (i) {
+    case K_V: return fp_int(f, &v) && v == SESSION_VERSION;
+    case K_SUB: return (s->sub = fp_string(f)) != NULL && *s->sub;
+    case K_ISS: return (s->issuer = fp_string(f)) != NULL;
+    case K_C: return fp_time(f, &s->created);
+    case K_E: return fp_time(f, &s->expires);
+    case K_L: return fp_time(f, &s->last_seen);
+    case K_CL: return fp_claims(f, s->claims);
+    case K_IT: return (s->id_token = fp_string(f)) != NULL;
+    default: return (s->acr = fp_string(f)) != NULL;
+    }
+}
+
+int itsme_session_parse_fast(apr_pool_t *p, const char *json, apr_size_t len,
+                             itsme_session_t **out)
+{
+    fp_t f = { p, NULL, NULL };
+    itsme_session_t *s;
+    unsigned int seen = 0;
+
+    *out = NULL;
+    if (!json || len > ITSME_JSON_MAX_INPUT) {
+        return 0;
+    }
+    f.at = (const unsigned char *)json;
+    f.end = f.at + len;
+    if (!fp_byte(&f, '{')) {
+        return 0;
+    }
+    s = apr_pcalloc(p, sizeof(*s));
+    s->claims = apr_table_make(p, 16);
+    do {
+        if (!fp_member(&f, s, &seen)) {
+            return 0;
+        }
+    } while (fp_byte(&f, ','));
+    if (!fp_byte(&f, '}') || f.at != f.end || (seen & REQUIRED_KEYS) != REQUIRED_KEYS) {
+        return 0;
+    }
+    *out = s;
+    return 1;
+}
+
+apr_status_t itsme_session_parse(apr_pool_t *p, const char *json, apr_size_t len,
+                                 itsme_session_t **out, itsme_err_t **err)
+{
+    if (itsme_session_parse_fast(p, json, len, out)) {
+        return APR_SUCCESS;
+    }
+    return itsme_session_parse_general(p, json, len, out, err);
 }
 
 /* ---- time rules --------------------------------------------------------- */

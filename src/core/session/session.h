@@ -35,6 +35,17 @@ char *itsme_session_serialize(apr_pool_t *p, const itsme_session_t *s);
 apr_status_t itsme_session_parse(apr_pool_t *p, const char *json, apr_size_t len,
                                  itsme_session_t **out, itsme_err_t **err);
 
+/* The two halves of itsme_session_parse, exposed so that tests can compare
+ * them. The fast path reads only the exact form serialize writes (compact,
+ * known keys once each, no \u escapes, valid UTF-8, no claim name twice even
+ * in another case): 1 and *out set, else 0 (and the general parser, which
+ * takes any JSON, decides). Whenever the fast path says 1, the general
+ * parser gives the same session. */
+int itsme_session_parse_fast(apr_pool_t *p, const char *json, apr_size_t len,
+                             itsme_session_t **out);
+apr_status_t itsme_session_parse_general(apr_pool_t *p, const char *json, apr_size_t len,
+                                         itsme_session_t **out, itsme_err_t **err);
+
 typedef enum {
     ITSME_SESSION_OK = 0,
     ITSME_SESSION_EXPIRED,    /* past `expires` */
