@@ -25,8 +25,6 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     if (rc == OK)
         rc = itsme_keys_post_config(pconf, s); /* itsme direct profile: RP keys, JWKS */
     if (rc == OK)
-        rc = itsme_logout_post_config(pconf, s); /* issue 4: logout path */
-    if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
     return rc;
@@ -62,11 +60,24 @@ static int itsme_quick_handler(request_rec *r, int lookup)
     return itsme_callback_handle(r, sc);
 }
 
+/* Last before the handler, on the main request: the claim headers the
+ * handler sees are the ones of its own per-directory configuration, also
+ * after mod_dir or MultiViews switched to another file's configuration. */
+static int itsme_fixups(request_rec *r)
+{
+    if (!r->main)
+        itsme_export_final(r);
+    return DECLINED;
+}
+
 static void itsme_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    /* check_config runs for "httpd -t" too (post_config does not) */
+    ap_hook_check_config(itsme_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(itsme_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(itsme_header_parser, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(itsme_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_quick_handler(itsme_quick_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_authn(itsme_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

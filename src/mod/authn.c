@@ -28,6 +28,10 @@
 APLOG_USE_MODULE(auth_itsme);
 
 #define ITSME_MAX_STATE_COOKIES 5
+/* all state cookies' values together (they share one Cookie header) */
+#define ITSME_STATE_COOKIES_BUDGET 4096
+/* the longest return URL a state remembers (a longer one: its path) */
+#define ITSME_RETURN_URL_MAX 2048
 /* ITSME_ACR_BASIC / ITSME_ACR_ADVANCED: mod.h (shared with the callback) */
 
 /* ---- helpers shared with the callback ---- */
@@ -61,6 +65,18 @@ apr_status_t itsme_metadata_for(request_rec *r, const itsme_srv_cfg_t *sc, apr_t
     return APR_SUCCESS;
 }
 
+/*
+ * The associated data of every sealed session and login state cookie, and
+ * the only place it is made: "<cookie name>|<client id>". A value cut from
+ * another cookie, or sealed by another relying party that shares the
+ * passphrase (another virtual host or instance, another client id), does
+ * not open.
+ */
+static const char *seal_aad(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *name)
+{
+    return apr_pstrcat(p, name, "|", sc->client_id, NULL);
+}
+
 apr_status_t itsme_session_store(request_rec *r, const itsme_srv_cfg_t *sc,
                                  const itsme_session_t *s, itsme_err_t **err)
 {
@@ -72,8 +88,8 @@ apr_status_t itsme_session_store(request_rec *r, const itsme_srv_cfg_t *sc,
     if (!json)
         return itsme_err_make(r->pool, err, ITSME_E_INTERNAL, APR_EGENERAL,
                               "cannot serialise the session");
-    rv = itsme_seal(r->pool, sc->crypto, name, (const unsigned char *)json, strlen(json),
-                    &sealed, err);
+    rv = itsme_seal(r->pool, sc->crypto, seal_aad(r->pool, sc, name),
+                    (const unsigned char *)json, strlen(json), &sealed, err);
     if (rv != APR_SUCCESS)
         return rv;
     left = apr_time_sec(s->expires - apr_time_now());
@@ -85,18 +101,38 @@ apr_status_t itsme_session_store(request_rec *r, const itsme_srv_cfg_t *sc,
     return APR_SUCCESS;
 }
 
+apr_status_t itsme_session_read(request_rec *r, const itsme_srv_cfg_t *sc,
+                                itsme_session_t **s, int *key_index, itsme_err_t **err)
+{
+    const char *name = itsme_cfg_cookie_name(sc);
+    const char *v = itsme_cookie_get(r, name, name);
+    unsigned char *pt = NULL;
+    apr_size_t len = 0;
+    itsme_err_t *e = NULL;
+
+    if (!v)
+        return itsme_err_make(r->pool, err, ITSME_E_INPUT, APR_ENOENT, "no session cookie");
+    if (itsme_open(r->pool, sc->crypto, seal_aad(r->pool, sc, name), v, strlen(v), &pt, &len,
+                   key_index, &e) != APR_SUCCESS)
+        return itsme_err_wrap(r->pool, err, ITSME_E_CRYPTO, e, "session cookie does not open");
+    if (itsme_session_parse(r->pool, (const char *)pt, len, s, &e) != APR_SUCCESS)
+        return itsme_err_wrap(r->pool, err, ITSME_E_INPUT, e, "session does not parse");
+    return APR_SUCCESS;
+}
+
 apr_status_t itsme_state_cookie_open(request_rec *r, const itsme_srv_cfg_t *sc,
                                      const char *name, itsme_state_t **st, itsme_err_t **err)
 {
-    const char *base = itsme_cfg_cookie_name(sc);
-    const char *v = itsme_cookie_get(r, base, name);
+    /* a state cookie is one cookie: never joined from chunks */
+    const char *v = apr_table_get(itsme_cookie_jar(r, itsme_cfg_cookie_name(sc)), name);
     unsigned char *pt = NULL;
     apr_size_t len = 0;
     apr_status_t rv;
 
     if (!v)
         return itsme_err_make(r->pool, err, ITSME_E_INPUT, APR_ENOENT, "no state cookie");
-    rv = itsme_open(r->pool, sc->crypto, name, v, strlen(v), &pt, &len, NULL, err);
+    rv = itsme_open(r->pool, sc->crypto, seal_aad(r->pool, sc, name), v, strlen(v), &pt, &len,
+                    NULL, err);
     if (rv == APR_SUCCESS)
         rv = itsme_state_parse(r->pool, (const char *)pt, len, apr_time_now(),
                                ITSME_STATE_MAX_AGE, st, err);
@@ -123,22 +159,11 @@ static const char *check_status(itsme_session_status_e st)
 static const char *load_session(request_rec *r, const itsme_srv_cfg_t *sc, apr_time_t now,
                                 itsme_session_t **out, int *key_index)
 {
-    const char *name = itsme_cfg_cookie_name(sc);
-    const char *v = itsme_cookie_get(r, name, name);
-    unsigned char *pt = NULL;
-    apr_size_t len = 0;
     itsme_err_t *err = NULL;
     itsme_session_t *s = NULL;
 
-    if (!v)
-        return "no session cookie";
-    if (itsme_open(r->pool, sc->crypto, name, v, strlen(v), &pt, &len, key_index, &err)
-        != APR_SUCCESS)
-        return apr_pstrcat(r->pool, "session cookie does not open: ",
-                           itsme_err_str(r->pool, err), NULL);
-    if (itsme_session_parse(r->pool, (const char *)pt, len, &s, &err) != APR_SUCCESS)
-        return apr_pstrcat(r->pool, "session does not parse: ", itsme_err_str(r->pool, err),
-                           NULL);
+    if (itsme_session_read(r, sc, &s, key_index, &err) != APR_SUCCESS)
+        return itsme_err_str(r->pool, err);
     if (!s->sub || !*s->sub)
         return "session without subject";
     if (!itsme_cfg_issuer_fits(sc, s->issuer))
@@ -170,17 +195,20 @@ static void refresh_session(request_rec *r, const itsme_srv_cfg_t *sc,
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "ITSME01100: cannot refresh the session cookie: %s",
                       itsme_err_str(r->pool, err));
-    else
+    else {
+        itsme_cookie_no_shared_cache(r); /* on the application's answer */
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "ITSME01102: session cookie re-sealed (%s)",
                       key_index > 0 ? "older passphrase" : "activity");
+    }
 }
 
 /* ---- unauthenticated callers ---- */
 
-static int deny_401(request_rec *r)
+/* error: the WWW-Authenticate error code, or NULL */
+static int deny_401(request_rec *r, const char *error)
 {
-    itsme_www_authenticate(r, NULL);
+    itsme_www_authenticate(r, error);
     itsme_no_store(r);
     return HTTP_UNAUTHORIZED;
 }
@@ -221,8 +249,72 @@ static const char *acr_values(request_rec *r, const itsme_srv_cfg_t *sc,
     return out;
 }
 
+/* The acr values a session may carry to satisfy `asked` (NULL-terminated):
+ * for itsme keys.c's ordering (asking basic admits advanced), otherwise the
+ * values asked. NULL when nothing is asked. */
+static const char *const *acr_accepted(apr_pool_t *p, const itsme_srv_cfg_t *sc,
+                                       const char *asked)
+{
+    const char *const *ok = itsme_keys_acr_allowed(p, sc, asked);
+    apr_array_header_t *a;
+    char *copy, *last = NULL, *t;
+
+    if (ok || !asked || !*asked)
+        return ok;
+    a = apr_array_make(p, 4, sizeof(const char *));
+    copy = apr_pstrdup(p, asked);
+    for (t = apr_strtok(copy, " ", &last); t; t = apr_strtok(NULL, " ", &last))
+        APR_ARRAY_PUSH(a, const char *) = t;
+    APR_ARRAY_PUSH(a, const char *) = NULL;
+    return (const char *const *)a->elts;
+}
+
+static int acr_listed(const char *const *ok, const char *v)
+{
+    for (; *ok; ok++)
+        if (!strcasecmp(*ok, v))
+            return 1;
+    return 0;
+}
+
+/* 1 when a session made with `have` satisfies `asked`: nothing asked, or
+ * every value of have accepted (several when a login asked several and the
+ * ID token named none: the weakest of them may have been applied). */
+static int acr_satisfies(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *asked,
+                         const char *have)
+{
+    const char *const *ok = acr_accepted(p, sc, asked);
+    char *copy, *last = NULL, *t;
+    int n = 0;
+
+    if (!ok)
+        return 1;
+    if (!have)
+        return 0;
+    copy = apr_pstrdup(p, have);
+    for (t = apr_strtok(copy, " ", &last); t; t = apr_strtok(NULL, " ", &last), n++)
+        if (!acr_listed(ok, t))
+            return 0;
+    return n > 0;
+}
+
+const char *itsme_session_acr(request_rec *r, const itsme_srv_cfg_t *sc, const char *asked,
+                              const char *token_acr)
+{
+    if (token_acr && *token_acr && acr_satisfies(r->pool, sc, asked, token_acr))
+        return token_acr;
+    if (token_acr && *token_acr)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ITSME04000: the ID token's acr %s is not one asked (%s): the session "
+                      "records the values asked",
+                      ap_escape_logitem(r->pool, apr_pstrndup(r->pool, token_acr, 128)),
+                      ap_escape_logitem(r->pool, asked));
+    return asked;
+}
+
 typedef struct {
     const char *name;
+    apr_size_t len;      /* of the value */
     apr_time_t created;  /* 0 when it did not open */
 } state_cookie_t;
 
@@ -233,59 +325,117 @@ static int newest_first(const void *a, const void *b)
     return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
 }
 
-/* Keeps at most ITSME_MAX_STATE_COOKIES - 1 older flows alive. */
-static void bound_state_cookies(request_rec *r, const itsme_srv_cfg_t *sc)
+/* The state cookies the request carried, newest first; *total: the length
+ * of their values. */
+static state_cookie_t *pending_states(request_rec *r, const itsme_srv_cfg_t *sc,
+                                      const apr_array_header_t *names, apr_size_t *total)
 {
-    const char *base = itsme_cfg_cookie_name(sc);
-    apr_array_header_t *names = itsme_cookie_state_names(r, base);
-    state_cookie_t *all;
+    apr_table_t *jar = itsme_cookie_jar(r, itsme_cfg_cookie_name(sc));
+    state_cookie_t *all = apr_pcalloc(r->pool, sizeof(*all) * (apr_size_t)names->nelts);
     int i;
 
-    if (names->nelts < ITSME_MAX_STATE_COOKIES)
-        return;
-    all = apr_pcalloc(r->pool, sizeof(*all) * (apr_size_t)names->nelts);
     for (i = 0; i < names->nelts; i++) {
         itsme_state_t *st = NULL;
 
         all[i].name = APR_ARRAY_IDX(names, i, const char *);
+        all[i].len = strlen(apr_table_get(jar, all[i].name));
+        *total += all[i].len;
         if (itsme_state_cookie_open(r, sc, all[i].name, &st, NULL) == APR_SUCCESS)
             all[i].created = st->created;
     }
     qsort(all, (size_t)names->nelts, sizeof(*all), newest_first);
-    for (i = ITSME_MAX_STATE_COOKIES - 1; i < names->nelts; i++)
-        itsme_cookie_clear(r, base, all[i].name);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "ITSME01103: %d pending login state cookie(s), expired %d",
-                  names->nelts, names->nelts - (ITSME_MAX_STATE_COOKIES - 1));
+    return all;
 }
 
-static apr_status_t set_state_cookie(request_rec *r, const itsme_srv_cfg_t *sc,
-                                     const itsme_state_t *st, itsme_err_t **err)
+/* Keeps, newest first, at most ITSME_MAX_STATE_COOKIES - 1 older flows whose
+ * values fit ITSME_STATE_COOKIES_BUDGET together with the new one (new_len):
+ * a browser sends them all in one Cookie header, which httpd limits
+ * (LimitRequestFieldSize); over it every request of the site would fail. */
+static void bound_state_cookies(request_rec *r, const itsme_srv_cfg_t *sc, apr_size_t new_len)
 {
     const char *base = itsme_cfg_cookie_name(sc);
-    const char *name = itsme_cookie_state_name(r->pool, base, st->state);
-    const char *json = itsme_state_serialize(r->pool, st), *sealed = NULL;
-    apr_status_t rv;
+    apr_array_header_t *names = itsme_cookie_state_names(r, base);
+    apr_size_t total = new_len;
+    state_cookie_t *all;
+    int i, expired = 0;
+
+    if (names->nelts == 0)
+        return;
+    all = pending_states(r, sc, names, &total);
+    if (names->nelts < ITSME_MAX_STATE_COOKIES && total <= ITSME_STATE_COOKIES_BUDGET)
+        return;
+    total = new_len;
+    for (i = 0; i < names->nelts; i++) {
+        if (i - expired < ITSME_MAX_STATE_COOKIES - 1
+            && total + all[i].len <= ITSME_STATE_COOKIES_BUDGET) {
+            total += all[i].len;
+            continue;
+        }
+        itsme_cookie_clear(r, base, all[i].name);
+        expired++;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "ITSME01103: %d pending login state cookie(s), expired %d",
+                  names->nelts, expired);
+}
+
+static apr_status_t seal_state(request_rec *r, const itsme_srv_cfg_t *sc, const char *name,
+                               const itsme_state_t *st, const char **sealed, itsme_err_t **err)
+{
+    const char *json = itsme_state_serialize(r->pool, st);
 
     if (!json)
         return itsme_err_make(r->pool, err, ITSME_E_INTERNAL, APR_EGENERAL,
                               "cannot serialise the login state");
-    rv = itsme_seal(r->pool, sc->crypto, name, (const unsigned char *)json, strlen(json),
-                    &sealed, err);
-    if (rv != APR_SUCCESS)
-        return rv;
-    bound_state_cookies(r, sc);
-    itsme_cookie_set(r, base, name, sealed, apr_time_sec(ITSME_STATE_MAX_AGE));
-    return APR_SUCCESS;
+    return itsme_seal(r->pool, sc->crypto, seal_aad(r->pool, sc, name),
+                      (const unsigned char *)json, strlen(json), sealed, err);
 }
 
+/* One cookie, never chunked; when too large, without the return URL. */
+static apr_status_t set_state_cookie(request_rec *r, const itsme_srv_cfg_t *sc,
+                                     itsme_state_t *st, itsme_err_t **err)
+{
+    const char *base = itsme_cfg_cookie_name(sc);
+    const char *name = itsme_cookie_state_name(r->pool, base, st->state), *sealed = NULL;
+    apr_status_t rv;
+
+    if ((rv = seal_state(r, sc, name, st, &sealed, err)) != APR_SUCCESS)
+        return rv;
+    if (strlen(sealed) > ITSME_COOKIE_SINGLE_MAX && strcmp(st->return_url, "/") != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ITSME04001: login state of %" APR_SIZE_T_FMT " bytes is too large "
+                      "for one cookie: the login returns to /", strlen(sealed));
+        st->return_url = "/";
+        if ((rv = seal_state(r, sc, name, st, &sealed, err)) != APR_SUCCESS)
+            return rv;
+    }
+    if (strlen(sealed) > ITSME_COOKIE_SINGLE_MAX)
+        return itsme_err_make(r->pool, err, ITSME_E_CONFIG, APR_ENOSPC,
+                              "the login state (%" APR_SIZE_T_FMT " bytes sealed) does not "
+                              "fit one cookie (ItsmeClaims, ItsmeACRValues too long?)",
+                              strlen(sealed));
+    bound_state_cookies(r, sc, strlen(sealed));
+    return itsme_cookie_set_one(r, name, sealed, apr_time_sec(ITSME_STATE_MAX_AGE));
+}
+
+/* Where the login returns: this request's URL, when it is local and at
+ * most ITSME_RETURN_URL_MAX long; else its path alone; else "/". */
 static const char *return_url(request_rec *r)
 {
-    const char *u = r->unparsed_uri;
+    const char *u = r->unparsed_uri, *origin = itsme_request_origin(r);
+    const char *path = r->parsed_uri.path;
 
-    if (!u || u[0] != '/' || !itsme_url_is_same_origin(u, itsme_request_origin(r)))
+    if (!u || u[0] != '/' || !itsme_url_is_same_origin(u, origin))
         return "/";
-    return u;
+    if (strlen(u) <= ITSME_RETURN_URL_MAX)
+        return u;
+    if (!path || strlen(path) > ITSME_RETURN_URL_MAX || !itsme_url_is_same_origin(path, origin))
+        path = "/";
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "ITSME04002: the URL of this request (%" APR_SIZE_T_FMT " bytes) is too long "
+                  "to return to after the login: returning to %s", strlen(u),
+                  path[1] ? "its path" : "/");
+    return path;
 }
 
 static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
@@ -354,7 +504,9 @@ static int login_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_di
     return HTTP_MOVED_TEMPORARILY;
 }
 
-static int unauthenticated(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc)
+/* error: for a 401, the WWW-Authenticate error code (or NULL) */
+static int unauthenticated(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
+                           const char *error)
 {
     switch (itsme_cfg_unauth(dc)) {
     case ITSME_UNAUTH_PASS:
@@ -362,16 +514,16 @@ static int unauthenticated(request_rec *r, const itsme_srv_cfg_t *sc, const itsm
         r->ap_auth_type = "itsme";
         return OK;
     case ITSME_UNAUTH_401:
-        return deny_401(r);
+        return deny_401(r, error);
     default:
         if (r->prev && ap_is_HTTP_ERROR(r->prev->status)) {
             /* an ErrorDocument inside a protected area: no login detour */
-            return deny_401(r);
+            return deny_401(r, error);
         }
         if (cannot_follow(r)) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "ITSME01106: caller cannot follow a redirect: 401");
-            return deny_401(r);
+            return deny_401(r, error);
         }
         return login_start(r, sc, dc);
     }
@@ -392,14 +544,44 @@ static int not_ready(request_rec *r, const itsme_srv_cfg_t *sc)
                            "this server.");
 }
 
+/* No valid session: log why, expire a bad cookie, then the unauth action. */
+static int no_session(request_rec *r, const itsme_srv_cfg_t *sc, const char *why)
+{
+    const char *name = itsme_cfg_cookie_name(sc);
+    int had_cookie = apr_table_get(itsme_cookie_jar(r, name), name) != NULL;
+
+    ap_log_rerror(APLOG_MARK, had_cookie ? APLOG_INFO : APLOG_DEBUG, 0, r,
+                  "ITSME01108: not authenticated: %s", why);
+    if (had_cookie && !r->main) {
+        itsme_cookie_clear(r, name, name);
+        itsme_cookie_no_shared_cache(r); /* the application's answer, with pass */
+    }
+    return unauthenticated(r, sc, itsme_dir_cfg(r), NULL);
+}
+
+/* A valid session whose acr falls short of this location's ItsmeACRValues:
+ * not authenticated here. The cookie stays (the user is still logged in for
+ * other locations); the new login replaces it. */
+static int step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
+                   const itsme_session_t *s, const char *asked)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "ITSME04003: the session's acr (%s) does not satisfy %s here: "
+                  "not authenticated for this location",
+                  s->acr ? ap_escape_logitem(r->pool, apr_pstrndup(r->pool, s->acr, 128)) : "none",
+                  ap_escape_logitem(r->pool, asked));
+    return unauthenticated(r, sc, dc, "insufficient_user_authentication");
+}
+
 int itsme_check_authn(request_rec *r)
 {
-    const char *type = ap_auth_type(r), *why, *name;
+    const char *type = ap_auth_type(r), *why, *asked;
     const itsme_srv_cfg_t *sc;
+    const itsme_dir_cfg_t *dc;
     itsme_req_t *q;
     itsme_session_t *s = NULL;
     apr_time_t now = apr_time_now();
-    int key_index = 0, had_cookie;
+    int key_index = 0, loaded = 0;
 
     if (!type || strcasecmp(type, "itsme") != 0)
         return DECLINED;
@@ -407,19 +589,17 @@ int itsme_check_authn(request_rec *r)
     if (!sc->ready)
         return not_ready(r, sc);
     q = itsme_req(r);
-    if (q->session)
-        return accept_session(r, q->session);
-    why = load_session(r, sc, now, &s, &key_index);
-    if (!why) {
+    if (!q->session) {
+        if ((why = load_session(r, sc, now, &s, &key_index)) != NULL)
+            return no_session(r, sc, why);
         q->session = s;
-        refresh_session(r, sc, s, key_index, now);
-        return accept_session(r, s);
+        loaded = 1;
     }
-    name = itsme_cfg_cookie_name(sc);
-    had_cookie = apr_table_get(itsme_cookie_jar(r, name), name) != NULL;
-    ap_log_rerror(APLOG_MARK, had_cookie ? APLOG_INFO : APLOG_DEBUG, 0, r,
-                  "ITSME01108: not authenticated: %s", why);
-    if (had_cookie && !r->main)
-        itsme_cookie_clear(r, name, name);
-    return unauthenticated(r, sc, itsme_dir_cfg(r));
+    dc = itsme_dir_cfg(r);
+    asked = acr_values(r, sc, dc);
+    if (!acr_satisfies(r->pool, sc, asked, q->session->acr))
+        return step_up(r, sc, dc, q->session, asked);
+    if (loaded)
+        refresh_session(r, sc, q->session, key_index, now);
+    return accept_session(r, q->session);
 }

@@ -6,7 +6,10 @@
  *   claim:v1[,v2...]     equal to one of the values (exact, case-sensitive)
  *   claim~regex          the regular expression matches (unanchored)
  *   age>=N  age>N  age<=N  age<N
- *                        whole years from birthdate on the request date
+ *                        whole years from birthdate on the request date,
+ *                        in the server's local time zone (export.c)
+ * A rule's claim (birthdate for age) is added to what a login in its
+ * section asks for, so the session has it when the login starts there.
  * Several rules combine with <RequireAll>/<RequireAny> (and "Require not").
  * Claims come from the session validated by check_authn for this user; a
  * request without a user gets AUTHZ_DENIED_NO_USER, so the login runs first.
@@ -167,6 +170,24 @@ static const char *rule_parse(apr_pool_t *p, const char *text, claim_rule_t **ou
     return NULL;
 }
 
+/* The login of the section this rule is in asks for the rule's claim
+ * (birthdate for age): mod_authz_core parses the rule with cmd->context
+ * being that section's configuration, <RequireAll>/<RequireAny> included. */
+static void want_rule_claim(cmd_parms *cmd, const claim_rule_t *rule)
+{
+    const char *claim = strcmp(rule->claim, "age") ? rule->claim : "birthdate";
+    itsme_dir_cfg_t *d;
+
+    if (!cmd->context || !itsme_claim_is_canonical(claim))
+        return;
+    d = ap_get_module_config(cmd->context, &auth_itsme_module);
+    if (!d) {
+        d = itsme_create_dir_cfg(cmd->pool, cmd->path);
+        ap_set_module_config(cmd->context, &auth_itsme_module, d);
+    }
+    itsme_cfg_want_claim(cmd->pool, d, claim, 1);
+}
+
 static const char *claim_parse_line(cmd_parms *cmd, const char *line, const void **parsed)
 {
     const char *rest = line, *word, *err;
@@ -188,6 +209,7 @@ static const char *claim_parse_line(cmd_parms *cmd, const char *line, const void
                      "name; only a pass-through claim of that name can match",
                      cmd->directive ? cmd->directive->filename : "?",
                      cmd->directive ? cmd->directive->line_num : 0, rule->claim);
+    want_rule_claim(cmd, rule);
     *parsed = rule;
     return NULL;
 }
@@ -210,7 +232,7 @@ static const char *claim_value(request_rec *r, const itsme_session_t *s, const c
 
     if (!strcmp(claim, "age")) {
         const char *bd = s->claims ? apr_table_get(s->claims, "birthdate") : NULL;
-        int age = bd ? itsme_age_years(bd, r->request_time) : -1;
+        int age = bd ? itsme_export_age(r, bd) : -1;
 
         return age >= 0 ? apr_itoa(r->pool, age) : NULL;
     }
@@ -272,8 +294,9 @@ static authz_status claim_check(request_rec *r, const char *line, const void *pa
     }
     if (!claim_value(r, s, rule->claim))
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "ITSME03006: Require itsme-claim %s: the session has no %s; list it in "
-                      "ItsmeClaims where the login starts", rule->shown,
+                      "ITSME03006: Require itsme-claim %s: the session has no %s; the login "
+                      "that made it (elsewhere on this site) did not ask for it: list it in "
+                      "ItsmeClaims there", rule->shown,
                       strcmp(rule->claim, "age") ? rule->claim : "birthdate");
     if (rule_holds(r, rule, s)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,

@@ -259,9 +259,10 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
     s.created = s.last_seen = l->now;
     s.expires = l->now + itsme_cfg_session_max_age(l->sc);
     /* id_token_hint: the signed token, the inner one of a JWE (RP-Initiated
-     * Logout §2: an encrypted ID token is decrypted before use as a hint) */
-    s.id_token = l->md->end_session_endpoint ? idt->raw : NULL;
-    s.acr = idt->acr;
+     * Logout §2: an encrypted ID token is decrypted before use as a hint);
+     * kept only when a logout can use it (it doubles the cookie) */
+    s.id_token = l->sc->logout_uri && l->md->end_session_endpoint ? idt->raw : NULL;
+    s.acr = itsme_session_acr(l->r, l->sc, st->acr, idt->acr);
     *what = "session";
     return itsme_session_store(l->r, l->sc, &s, err);
 }

@@ -174,8 +174,8 @@ static const char *set_provider(cmd_parms *cmd, void *dc, const char *name, cons
     else if (!strcasecmp(name, "broker") || !strcasecmp(name, "generic")) {
         c->profile = !strcasecmp(name, "broker") ? ITSME_PROFILE_BROKER : ITSME_PROFILE_GENERIC;
         if (!url)
-            return itsme_cmd_fail(cmd,
-                                  "provider '%s' needs its discovery URL as second argument", name);
+            return itsme_cmd_fail(cmd, "provider '%s' needs its discovery URL as second "
+                                  "argument", name);
     }
     else {
         return itsme_cmd_fail(cmd,
@@ -236,7 +236,8 @@ static const char *set_redirect_uri(cmd_parms *cmd, void *dc, const char *arg)
             return itsme_cmd_fail(cmd, "'%s' is not a path (starts with //)", arg);
     }
     else if (!itsme_url_is_absolute(arg)) {
-        return itsme_cmd_fail(cmd, "'%s' must be a path starting with '/' or an absolute URL", arg);
+        return itsme_cmd_fail(cmd, "'%s' must be a path starting with '/' or an absolute URL",
+                              arg);
     }
     else if (!itsme_url_is_secure_endpoint(arg)) {
         return itsme_cmd_fail(cmd, "'%s' must be https (http only to a loopback host)", arg);
@@ -259,7 +260,9 @@ static const char *add_passphrase(cmd_parms *cmd, void *dc, const char *arg)
     if (err)
         return err;
     if (strlen(v) < ITSME_CRYPTO_MIN_PASSPHRASE)
-        return apr_psprintf(cmd->pool, "%s: a passphrase must have at least %d bytes",
+        return apr_psprintf(cmd->pool, "%s: a passphrase must have at least %d bytes and be "
+                            "random, e.g. openssl rand -base64 32 > /etc/apache2/itsme/"
+                            "session.key, then file:/etc/apache2/itsme/session.key",
                             cmd->cmd->name, ITSME_CRYPTO_MIN_PASSPHRASE);
     if (!c->passphrases)
         c->passphrases = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -319,9 +322,7 @@ static const char *add_claim(cmd_parms *cmd, void *dcv, const char *arg)
 
     if (!itsme_claim_is_canonical(arg))
         return itsme_cmd_fail(cmd, "'%s' is not a canonical claim name (see the claim list)", arg);
-    if (!d->claims)
-        d->claims = apr_array_make(cmd->pool, 8, sizeof(const char *));
-    APR_ARRAY_PUSH(d->claims, const char *) = arg;
+    itsme_cfg_want_claim(cmd->pool, d, arg, 0);
     return NULL;
 }
 
@@ -367,14 +368,23 @@ static const char *set_pass_as(cmd_parms *cmd, void *dcv, const char *arg)
 static const char *set_header_prefix(cmd_parms *cmd, void *dcv, const char *arg)
 {
     itsme_dir_cfg_t *d = dcv;
+    itsme_srv_cfg_t *sc = itsme_srv_cfg(cmd->server); /* not "configured" by this */
     apr_size_t n = strlen(arg);
+    int i;
 
     if (!is_token(arg) || arg[n - 1] != '-' || n > 64)
         return itsme_cmd_fail(cmd, "'%s' must be a header-name token ending in '-'", arg);
     if (cmd->path)
         d->header_prefix = arg;
     else
-        itsme_srv_cfg(cmd->server)->header_prefix = arg;
+        sc->header_prefix = arg;
+    /* every prefix of the server is scrubbed on every request (export.c) */
+    if (!sc->scrub_prefixes)
+        sc->scrub_prefixes = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    for (i = 0; i < sc->scrub_prefixes->nelts; i++)
+        if (!strcasecmp(APR_ARRAY_IDX(sc->scrub_prefixes, i, const char *), arg))
+            return NULL;
+    APR_ARRAY_PUSH(sc->scrub_prefixes, const char *) = arg;
     return NULL;
 }
 
@@ -452,7 +462,8 @@ const command_rec itsme_cmds[] = {
                     "acr_values (itsme: basic, advanced)"),
     AP_INIT_TAKE1("ItsmePassClaimsAs", set_pass_as, NULL, DIR_SCOPE,
                   "headers|environment|both|none"),
-    AP_INIT_TAKE1("ItsmeHeaderPrefix", set_header_prefix, NULL, RSRC_CONF | DIR_SCOPE,
+    /* not in .htaccess: every prefix must be known at startup to be scrubbed */
+    AP_INIT_TAKE1("ItsmeHeaderPrefix", set_header_prefix, NULL, RSRC_CONF | ACCESS_CONF,
                   "prefix of claim headers (default X-Itsme-)"),
     AP_INIT_TAKE1("ItsmeEnvPrefix", set_env_prefix, NULL, DIR_SCOPE,
                   "prefix of claim environment variables (default ITSME_)"),
@@ -460,6 +471,8 @@ const command_rec itsme_cmds[] = {
     /* proxies and logout (issue 4): setters in forwarded.c, logout.c */
     AP_INIT_ITERATE("ItsmeTrustForwardedHeaders", itsme_cmd_trust_forwarded, NULL, RSRC_CONF,
                     "proxies (IP or CIDR) whose X-Forwarded-* / Forwarded headers count"),
+    AP_INIT_ITERATE("ItsmeForwardedHeaders", itsme_cmd_forwarded_headers, NULL, RSRC_CONF,
+                    "which of a trusted proxy's headers count: proto host port forwarded"),
     AP_INIT_TAKE1("ItsmeLogoutURI", itsme_cmd_logout_uri, NULL, RSRC_CONF,
                   "the logout path handled by the module"),
     AP_INIT_TAKE1("ItsmePostLogoutRedirect", itsme_cmd_post_logout_redirect, NULL, RSRC_CONF,

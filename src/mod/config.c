@@ -6,6 +6,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "apr_hash.h"
 #include "apr_strings.h"
 #include "apr_uri.h"
 
@@ -19,6 +20,36 @@ APLOG_USE_MODULE(auth_itsme);
 #define PICK(f) (add->f ? add->f : base->f)
 #define PICK_INT(f) (add->f != ITSME_UNSET ? add->f : base->f)
 
+static int has_name(const apr_array_header_t *a, const char *name)
+{
+    int i;
+
+    for (i = 0; a && i < a->nelts; i++)
+        if (!strcmp(APR_ARRAY_IDX(a, i, const char *), name))
+            return 1;
+    return 0;
+}
+
+/* The names of a, then those of b not in a (a or b itself when that is all). */
+static apr_array_header_t *union_of(apr_pool_t *p, apr_array_header_t *a, apr_array_header_t *b)
+{
+    apr_array_header_t *out = a;
+    int i;
+
+    if (!a || !b)
+        return a ? a : b;
+    for (i = 0; i < b->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(b, i, const char *);
+
+        if (has_name(out, name))
+            continue;
+        if (out == a)
+            out = apr_array_copy(p, a);
+        APR_ARRAY_PUSH(out, const char *) = name;
+    }
+    return out;
+}
+
 void *itsme_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
     itsme_srv_cfg_t *c = apr_pcalloc(p, sizeof(*c));
@@ -27,6 +58,7 @@ void *itsme_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->session_max_age = ITSME_UNSET;
     c->session_inactivity = ITSME_UNSET;
     c->http_timeout = ITSME_UNSET;
+    c->fwd_headers = ITSME_UNSET;
     /* itsme direct profile (keys.c) */
     c->expect_encryption = ITSME_UNSET;
     c->request_object = ITSME_UNSET;
@@ -63,8 +95,10 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     c->http_timeout = PICK_INT(http_timeout);
     c->ca_bundle = PICK(ca_bundle);
     c->header_prefix = PICK(header_prefix);
+    c->scrub_prefixes = union_of(p, base->scrub_prefixes, add->scrub_prefixes);
     /* proxies and logout (issue 4) */
     c->trusted_proxies = PICK(trusted_proxies);
+    c->fwd_headers = PICK_INT(fwd_headers);
     c->logout_uri = PICK(logout_uri);
     c->post_logout_redirect = PICK(post_logout_redirect);
     c->logout_allow = PICK(logout_allow);
@@ -86,7 +120,12 @@ void *itsme_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     const itsme_dir_cfg_t *base = basev, *add = addv;
     itsme_dir_cfg_t *d = apr_pcalloc(p, sizeof(*d));
 
-    d->claims = PICK(claims);
+    /* ItsmeClaims of the innermost section that has it, plus the claims of
+     * every Require itsme-claim rule around (asking one too many is
+     * harmless; one too few denies) */
+    d->claims_set = PICK(claims_set);
+    d->rule_claims = union_of(p, base->rule_claims, add->rule_claims);
+    d->claims = union_of(p, d->claims_set, d->rule_claims);
     d->scope = PICK(scope);
     d->acr_values = PICK(acr_values);
     d->pass_as = PICK_INT(pass_as);
@@ -185,7 +224,34 @@ const char *itsme_cfg_missing(const itsme_srv_cfg_t *c)
     return itsme_keys_missing(c);
 }
 
-/* ---- post_config ---- */
+void itsme_cfg_want_claim(apr_pool_t *p, itsme_dir_cfg_t *d, const char *claim, int from_rule)
+{
+    apr_array_header_t **list = from_rule ? &d->rule_claims : &d->claims_set;
+
+    if (!*list)
+        *list = apr_array_make(p, 4, sizeof(const char *));
+    if (!has_name(*list, claim))
+        APR_ARRAY_PUSH(*list, const char *) = claim;
+    if (!d->claims)
+        d->claims = apr_array_make(p, 4, sizeof(const char *));
+    if (!has_name(d->claims, claim))
+        APR_ARRAY_PUSH(d->claims, const char *) = claim;
+}
+
+const char *itsme_cfg_redirect_path(apr_pool_t *p, const itsme_srv_cfg_t *c)
+{
+    apr_uri_t uri;
+
+    if (!c->redirect_uri)
+        return NULL;
+    if (c->redirect_uri[0] == '/')
+        return c->redirect_uri;
+    if (apr_uri_parse(p, c->redirect_uri, &uri) == APR_SUCCESS && uri.path)
+        return uri.path;
+    return "/";
+}
+
+/* ---- check_config: "httpd -t" runs it, so a config test catches these ---- */
 
 static const char *where(apr_pool_t *p, const server_rec *s)
 {
@@ -195,22 +261,139 @@ static const char *where(apr_pool_t *p, const server_rec *s)
                         s->defn_line_number);
 }
 
+static const char *server_name(const server_rec *s)
+{
+    return s->server_hostname ? s->server_hostname : "(unnamed)";
+}
+
+/* The virtual host a <VirtualHost> node of the configuration tree made. */
+static server_rec *vhost_of(server_rec *main_s, const ap_directive_t *d)
+{
+    server_rec *s;
+
+    for (s = main_s->next; s; s = s->next)
+        if (s->defn_name && d->filename && !strcmp(s->defn_name, d->filename)
+            && s->defn_line_number == (unsigned)d->line_num)
+            return s;
+    return NULL;
+}
+
+static int is_authtype_itsme(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d->args;
+
+    if (strcasecmp(d->directive, "AuthType") != 0 || !args)
+        return 0;
+    return strcasecmp(ap_getword_conf(p, &args), "itsme") == 0;
+}
+
+/* Records in `seen` (server_rec* -> "file:line") the first AuthType itsme
+ * of the tree at d that applies to each server: sections outside
+ * <VirtualHost> belong to the main server (whose sections every virtual
+ * host inherits, as it inherits its Itsme* directives), those inside to
+ * that virtual host. (Server records cannot hold the mark: a virtual host
+ * without Itsme* directives shares the main server's.) .htaccess files are
+ * not in the tree: there the request-time check stays (ITSME01107). */
+static void find_authtype(apr_pool_t *p, apr_hash_t *seen, server_rec *main_s,
+                          server_rec *owner, const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        server_rec *s = owner;
+
+        if (!strcasecmp(d->directive, "<VirtualHost")) {
+            s = vhost_of(main_s, d);
+            if (!s) {
+                ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_s,
+                             "ITSME04100: no virtual host for <VirtualHost> at %s:%d",
+                             d->filename, d->line_num);
+                continue;
+            }
+        }
+        else if (is_authtype_itsme(p, d) && !apr_hash_get(seen, &owner, sizeof(owner))) {
+            server_rec **key = apr_pmemdup(p, &owner, sizeof(owner));
+
+            apr_hash_set(seen, key, sizeof(*key),
+                         apr_psprintf(p, "%s:%d", d->filename, d->line_num));
+        }
+        if (d->first_child)
+            find_authtype(p, seen, main_s, s, d->first_child);
+    }
+}
+
+/* A virtual host with a complete configuration of its own. */
+static int any_vhost_complete(const server_rec *main_s)
+{
+    const server_rec *s;
+
+    for (s = main_s->next; s; s = s->next)
+        if (itsme_srv_cfg(s)->configured && !itsme_cfg_missing(itsme_srv_cfg(s)))
+            return 1;
+    return 0;
+}
+
+/* lenient: an AuthType itsme outside <VirtualHost> while virtual hosts
+ * carry the configuration (a global <Location> for per-vhost setups): the
+ * main server, often never serving a request, only gets a warning. */
+static int check_required(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c,
+                          const char *authtype_at, int lenient)
+{
+    const char *missing = itsme_cfg_missing(c);
+
+    if (!missing)
+        return OK;
+    if (c->configured) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "ITSME01021: mod_auth_itsme directives are used for server %s in %s, "
+                     "but %s is missing",
+                     server_name(s), where(p, s), missing);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (lenient) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "ITSME04102: AuthType itsme at %s applies to every server, but the main "
+                     "server %s (and each virtual host without mod_auth_itsme directives) "
+                     "lacks %s: requests it serves there answer 500",
+                     authtype_at, server_name(s), missing);
+        return OK;
+    }
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                 "ITSME04101: AuthType itsme at %s applies to server %s (%s), but %s "
+                 "is missing: configure mod_auth_itsme for that server",
+                 authtype_at, server_name(s), where(p, s), missing);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+int itsme_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    apr_hash_t *authtype = apr_hash_make(ptemp);
+    server_rec *cur;
+
+    (void)pconf;
+    (void)plog;
+    if (ap_conftree)
+        find_authtype(ptemp, authtype, s, s, ap_conftree);
+    for (cur = s; cur; cur = cur->next) {
+        const itsme_srv_cfg_t *c = itsme_srv_cfg(cur);
+        const char *at = apr_hash_get(authtype, &cur, sizeof(cur));
+
+        if ((c->configured || at)
+            && check_required(ptemp, cur, c, at, cur == s && any_vhost_complete(s)) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        if (itsme_logout_check(ptemp, cur, c) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* ---- post_config: the runtime ---- */
+
 static apr_status_t build_runtime(apr_pool_t *p, server_rec *s, itsme_srv_cfg_t *c,
                                   itsme_cache_t *cache)
 {
     itsme_err_t *err = NULL;
-    apr_uri_t uri;
     apr_status_t rv;
 
-    if (c->redirect_uri[0] == '/') {
-        c->redirect_path = c->redirect_uri;
-    }
-    else if (apr_uri_parse(p, c->redirect_uri, &uri) == APR_SUCCESS && uri.path) {
-        c->redirect_path = uri.path;
-    }
-    else {
-        c->redirect_path = "/";
-    }
+    c->redirect_path = itsme_cfg_redirect_path(p, c);
     rv = itsme_crypto_create(p, c->passphrases, &c->crypto, &err);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
@@ -225,29 +408,10 @@ static apr_status_t build_runtime(apr_pool_t *p, server_rec *s, itsme_srv_cfg_t 
     c->http.max_response = 0;
     c->http.user_agent = NULL;
     c->ready = 1;
-    return APR_SUCCESS;
-}
-
-static int check_server(apr_pool_t *pconf, server_rec *s, itsme_srv_cfg_t *c,
-                        itsme_cache_t *cache)
-{
-    const char *missing = itsme_cfg_missing(c);
-
-    if (missing) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "ITSME01021: mod_auth_itsme directives are used for server %s in %s, "
-                     "but %s is missing",
-                     s->server_hostname ? s->server_hostname : "(unnamed)", where(pconf, s),
-                     missing);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (build_runtime(pconf, s, c, cache) != APR_SUCCESS)
-        return HTTP_INTERNAL_SERVER_ERROR;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  "ITSME01022: server %s: provider %s, discovery %s, redirect path %s",
-                 s->server_hostname ? s->server_hostname : "(unnamed)", c->provider_name,
-                 c->discovery_url, c->redirect_path);
-    return OK;
+                 server_name(s), c->provider_name, c->discovery_url, c->redirect_path);
+    return APR_SUCCESS;
 }
 
 int itsme_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -255,7 +419,6 @@ int itsme_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, se
     itsme_cache_t *cache = NULL;
     apr_status_t rv;
     server_rec *cur;
-    int rc;
 
     (void)plog;
     (void)ptemp;
@@ -271,11 +434,11 @@ int itsme_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, se
         itsme_srv_cfg_t *c = itsme_srv_cfg(cur);
 
         c->ready = 0;
-        if (!c->configured)
+        /* itsme_config_check refused an incomplete server already */
+        if (!c->configured || itsme_cfg_missing(c))
             continue;
-        rc = check_server(pconf, cur, c, cache);
-        if (rc != OK)
-            return rc;
+        if (build_runtime(pconf, cur, c, cache) != APR_SUCCESS)
+            return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }

@@ -80,8 +80,11 @@ typedef struct {
     int http_timeout;                /* seconds, ITSME_UNSET */
     const char *ca_bundle;
     const char *header_prefix;       /* server-wide scrub/export prefix */
+    apr_array_header_t *scrub_prefixes; /* every ItsmeHeaderPrefix of this server and its
+                                           sections (const char*, as written); NULL none */
     /* ---- proxies and logout (issue 4; setters in forwarded.c, logout.c) ---- */
     apr_array_header_t *trusted_proxies; /* ItsmeTrustForwardedHeaders: apr_ipsubnet_t* */
+    int fwd_headers;                 /* ItsmeForwardedHeaders: ITSME_FWD_* bits, UNSET all */
     const char *logout_uri;          /* ItsmeLogoutURI: a path */
     const char *post_logout_redirect; /* ItsmePostLogoutRedirect: path or absolute URL */
     apr_array_header_t *logout_allow; /* ItsmeLogoutRedirectAllow: const char* origins */
@@ -101,7 +104,11 @@ typedef struct {
 } itsme_srv_cfg_t;
 
 typedef struct {
-    apr_array_header_t *claims;      /* ItsmeClaims, const char* canonical names; NULL unset */
+    apr_array_header_t *claims;      /* what a login here asks for: claims_set plus
+                                        rule_claims (const char* canonical); NULL none */
+    apr_array_header_t *claims_set;  /* ItsmeClaims as written; NULL unset */
+    apr_array_header_t *rule_claims; /* claims of the Require itsme-claim rules here and
+                                        around (birthdate for age); NULL none */
     const char *scope;               /* ItsmeScope (extra raw scopes, space separated) */
     const char *acr_values;          /* ItsmeACRValues (as written, space separated) */
     int pass_as;                     /* itsme_pass_e or ITSME_UNSET */
@@ -138,6 +145,9 @@ const char *itsme_cfg_expected_issuer(const itsme_srv_cfg_t *c);
 int itsme_cfg_issuer_fits(const itsme_srv_cfg_t *c, const char *iss);
 /* The first required directive that is missing, or NULL when complete. */
 const char *itsme_cfg_missing(const itsme_srv_cfg_t *c);
+/* Adds a canonical claim to what a login under d asks for: from ItsmeClaims
+ * (from_rule 0) or from a Require itsme-claim rule (1). Kept once. */
+void itsme_cfg_want_claim(apr_pool_t *p, itsme_dir_cfg_t *d, const char *claim, int from_rule);
 
 /* Directive setters' helpers (cmds.c): the server record a setter writes
  * (marked as using the module), and "<Directive>: <message>" for errors. */
@@ -172,17 +182,31 @@ const char *itsme_cmd_trust_forwarded(cmd_parms *cmd, void *dc, const char *arg)
 const char *itsme_cmd_logout_uri(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_post_logout_redirect(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_logout_allow(cmd_parms *cmd, void *dc, const char *arg);
-/* post_config, after itsme_config_post: the logout path must not collide
- * with the redirect URI. OK or HTTP_INTERNAL_SERVER_ERROR. */
-int itsme_logout_post_config(apr_pool_t *pconf, server_rec *s);
+/* ItsmeForwardedHeaders: which forwarded headers of a trusted proxy count. */
+#define ITSME_FWD_PROTO 1            /* X-Forwarded-Proto */
+#define ITSME_FWD_HOST 2             /* X-Forwarded-Host */
+#define ITSME_FWD_PORT 4             /* X-Forwarded-Port */
+#define ITSME_FWD_FORWARDED 8        /* RFC 7239 Forwarded (proto=, host=) */
+const char *itsme_cmd_forwarded_headers(cmd_parms *cmd, void *dc, const char *arg);
+/* check_config, per server: the logout path must not collide with the
+ * redirect URI, and an absolute ItsmePostLogoutRedirect must be on an
+ * origin of ItsmeLogoutRedirectAllow. OK or HTTP_INTERNAL_SERVER_ERROR. */
+int itsme_logout_check(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c);
 /* ---- end proxies and logout ---- */
 
 /* The directive table (cmds.c). */
 extern const command_rec itsme_cmds[];
 
-/* post_config: validates required directives for every server that uses the
- * module and builds the runtime objects. Returns OK or HTTP_INTERNAL_SERVER_ERROR
- * after logging which directive is missing and where. */
+/* check_config (also run by "httpd -t"): every server that uses the module
+ * (an Itsme* server directive, or an AuthType itsme section that applies to
+ * it) must have the required directives; logout checks. OK, or
+ * HTTP_INTERNAL_SERVER_ERROR after logging which directive is missing where. */
+int itsme_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+/* The path part of ItsmeRedirectURI ("/" when it has none). */
+const char *itsme_cfg_redirect_path(apr_pool_t *p, const itsme_srv_cfg_t *c);
+
+/* post_config: builds the runtime objects of every server that uses the
+ * module. Returns OK or HTTP_INTERNAL_SERVER_ERROR. */
 int itsme_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
 
 #endif

@@ -2,7 +2,8 @@
  * cookie.c: reading our cookies from the request (once, then stripped from
  * the Cookie header so backends never see them) and writing them back
  * (Set-Cookie in err_headers_out, so they survive redirects and error pages),
- * with chunking for values too large for one cookie.
+ * with chunking for session values too large for one cookie; login state
+ * cookies are always single cookies.
  */
 #include "httpd.h"
 #include "http_log.h"
@@ -343,6 +344,26 @@ void itsme_cookie_set(request_rec *r, const char *base, const char *name, const 
                       name, n, len);
     }
     expire_chunks(r, base, name, n);
+}
+
+apr_status_t itsme_cookie_set_one(request_rec *r, const char *name, const char *value,
+                                  apr_int64_t max_age)
+{
+    if (strlen(value) > ITSME_COOKIE_SINGLE_MAX)
+        return APR_ENOSPC;
+    emit(r, name, value, max_age < 1 ? 1 : max_age);
+    return APR_SUCCESS;
+}
+
+#define NO_CACHE_SET_COOKIE "no-cache=\"Set-Cookie\""
+
+void itsme_cookie_no_shared_cache(request_rec *r)
+{
+    const char *cc = apr_table_get(r->err_headers_out, "Cache-Control");
+
+    if (cc && (ap_strcasestr(cc, "no-store") || ap_strcasestr(cc, NO_CACHE_SET_COOKIE)))
+        return;
+    apr_table_mergen(r->err_headers_out, "Cache-Control", NO_CACHE_SET_COOKIE);
 }
 
 void itsme_cookie_clear(request_rec *r, const char *base, const char *name)

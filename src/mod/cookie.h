@@ -13,6 +13,9 @@
 #define ITSME_COOKIE_MAX_VALUE 8192  /* larger cookies are ignored */
 #define ITSME_COOKIE_MAX_CHUNKS 64
 #define ITSME_COOKIE_CHUNK 3800      /* values above this are chunked */
+/* Largest value itsme_cookie_set_one writes: with the name and attributes a
+ * single cookie stays well under the 4096 bytes browsers keep. */
+#define ITSME_COOKIE_SINGLE_MAX 3500
 #define ITSME_STATE_COOKIE_INFIX "_st_"
 
 /* Our cookies (name -> value) as sent with the initial request. The first
@@ -36,6 +39,18 @@ const char *itsme_cookie_state_name(apr_pool_t *p, const char *base, const char 
  * over https. */
 void itsme_cookie_set(request_rec *r, const char *base, const char *name, const char *value,
                       apr_int64_t max_age);
+
+/* Sets cookie `name` as one cookie, never chunked (login state cookies):
+ * APR_SUCCESS, or APR_ENOSPC and nothing set when the value is longer than
+ * ITSME_COOKIE_SINGLE_MAX. */
+apr_status_t itsme_cookie_set_one(request_rec *r, const char *name, const char *value,
+                                  apr_int64_t max_age);
+
+/* For an answer the module does not own (the application's, carrying a
+ * Set-Cookie of ours): merges Cache-Control: no-cache="Set-Cookie" into
+ * err_headers_out, so a shared cache never stores the cookie. The
+ * application's own Cache-Control is kept (it is sent as well). */
+void itsme_cookie_no_shared_cache(request_rec *r);
 
 /* Expires cookie `name` and every chunk of it the request carried. */
 void itsme_cookie_clear(request_rec *r, const char *base, const char *name);

@@ -14,6 +14,10 @@
  * Of a comma-separated list the LAST element is used: it is the one the
  * trusted proxy itself added (or wrote), whereas earlier elements may come
  * from the client when the proxy appends instead of replacing.
+ *
+ * Many proxies set only some of these headers and pass the others on from
+ * the client untouched; ItsmeForwardedHeaders names the ones the proxy
+ * really sets (default: all four), the others are ignored from it too.
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -67,6 +71,39 @@ const char *itsme_cmd_trust_forwarded(cmd_parms *cmd, void *dc, const char *arg)
         c->trusted_proxies = apr_array_make(cmd->pool, 2, sizeof(apr_ipsubnet_t *));
     APR_ARRAY_PUSH(c->trusted_proxies, apr_ipsubnet_t *) = sub;
     return NULL;
+}
+
+/* ItsmeForwardedHeaders proto host port forwarded (any subset, once each) */
+const char *itsme_cmd_forwarded_headers(cmd_parms *cmd, void *dc, const char *arg)
+{
+    static const struct {
+        const char *name;
+        int bit;
+    } names[] = {{"proto", ITSME_FWD_PROTO},
+                 {"host", ITSME_FWD_HOST},
+                 {"port", ITSME_FWD_PORT},
+                 {"forwarded", ITSME_FWD_FORWARDED}};
+    itsme_srv_cfg_t *c = itsme_srv_cfg(cmd->server);
+    apr_size_t i;
+
+    (void)dc;
+    if (c->fwd_headers == ITSME_UNSET)
+        c->fwd_headers = 0;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcasecmp(arg, names[i].name) != 0)
+            continue;
+        if (c->fwd_headers & names[i].bit)
+            return apr_psprintf(cmd->pool, "%s: '%s' is listed twice", cmd->cmd->name, arg);
+        c->fwd_headers |= names[i].bit;
+        return NULL;
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is not one of proto, host, port, forwarded",
+                        cmd->cmd->name, arg);
+}
+
+static int fwd_counts(const itsme_srv_cfg_t *sc, int bit)
+{
+    return sc->fwd_headers == ITSME_UNSET || (sc->fwd_headers & bit);
 }
 
 static int peer_trusted(request_rec *r, const itsme_srv_cfg_t *sc)
@@ -248,21 +285,36 @@ static void ignored(request_rec *r, const char *what, const char *value)
                   ap_escape_logitem(r->pool, apr_pstrndup(r->pool, value, FWD_SHOWN_MAX)));
 }
 
-/* The forwarded values of a trusted peer, each validated (or dropped). */
-static void read_forwarded(request_rec *r, fwd_t *f)
+/* The value of header when ItsmeForwardedHeaders lets it count, else NULL. */
+static const char *fwd_header(request_rec *r, const itsme_srv_cfg_t *sc, int bit,
+                              const char *header)
 {
-    const char *fw = apr_table_get(r->headers_in, "Forwarded"), *v;
+    const char *v = apr_table_get(r->headers_in, header);
+
+    if (v && !fwd_counts(sc, bit)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "ITSME04120: %s from trusted proxy %s ignored (not in "
+                      "ItsmeForwardedHeaders)", header, r->connection->client_ip);
+        return NULL;
+    }
+    return v;
+}
+
+/* The forwarded values of a trusted peer, each validated (or dropped). */
+static void read_forwarded(request_rec *r, const itsme_srv_cfg_t *sc, fwd_t *f)
+{
+    const char *fw = fwd_header(r, sc, ITSME_FWD_FORWARDED, "Forwarded"), *v;
 
     memset(f, 0, sizeof(*f));
     if (fw && !parse_forwarded(r->pool, fw, f)) {
         ignored(r, "Forwarded", fw);
         f->proto = f->host = NULL;
     }
-    if (!f->proto && (v = apr_table_get(r->headers_in, "X-Forwarded-Proto")))
+    if (!f->proto && (v = fwd_header(r, sc, ITSME_FWD_PROTO, "X-Forwarded-Proto")))
         f->proto = last_element(r->pool, v);
-    if (!f->host && (v = apr_table_get(r->headers_in, "X-Forwarded-Host")))
+    if (!f->host && (v = fwd_header(r, sc, ITSME_FWD_HOST, "X-Forwarded-Host")))
         f->host = last_element(r->pool, v);
-    if ((v = apr_table_get(r->headers_in, "X-Forwarded-Port")))
+    if ((v = fwd_header(r, sc, ITSME_FWD_PORT, "X-Forwarded-Port")))
         f->port = last_element(r->pool, v);
     if (f->proto && strcasecmp(f->proto, "https") && strcasecmp(f->proto, "http")) {
         ignored(r, "forwarded proto", f->proto);
@@ -317,7 +369,7 @@ static const char *compute_origin(request_rec *r, const itsme_srv_cfg_t *sc)
                           r->connection->client_ip);
         return ap_construct_url(r->pool, "", r);
     }
-    read_forwarded(r, &f);
+    read_forwarded(r, sc, &f);
     if (!f.proto && !f.host && !f.port)
         return ap_construct_url(r->pool, "", r);
     scheme = apr_pstrdup(r->pool, f.proto ? f.proto : ap_http_scheme(r));

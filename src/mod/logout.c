@@ -7,10 +7,12 @@
  * kept an ID token for it, else straight to the target. itsme itself has no
  * end_session_endpoint: there the logout is local only.
  *
- * The target is ItsmePostLogoutRedirect (default "/"), or a "return" query
- * parameter that must be on the public origin of the request or on an
- * origin listed in ItsmeLogoutRedirectAllow. Anything else is refused with
- * a 400 page (the local session still ends): never an open redirect.
+ * The target is ItsmePostLogoutRedirect (default "/"; when absolute, its
+ * origin must be in ItsmeLogoutRedirectAllow, checked at startup), or a
+ * "return" query parameter that must be on the public origin of the request
+ * or on an origin listed in ItsmeLogoutRedirectAllow. Anything else is
+ * refused with a 400 page (the local session still ends): never an open
+ * redirect.
  *
  * Cross-site requests: a logout only ends the local session, and a link to
  * it is a legitimate way to log out, so top-level navigations are accepted
@@ -97,22 +99,39 @@ const char *itsme_cmd_logout_allow(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-int itsme_logout_post_config(apr_pool_t *pconf, server_rec *s)
+/* An absolute ItsmePostLogoutRedirect on an origin of the allow-list. The
+ * public origin of the server is not known before a request, so even a URL
+ * on it has to be listed (or written as a path). */
+static int post_logout_allowed(const itsme_srv_cfg_t *c)
 {
-    server_rec *cur;
+    int i;
 
-    (void)pconf;
-    for (cur = s; cur; cur = cur->next) {
-        const itsme_srv_cfg_t *c = itsme_srv_cfg(cur);
+    if (!c->post_logout_redirect || c->post_logout_redirect[0] == '/')
+        return 1;
+    for (i = 0; c->logout_allow && i < c->logout_allow->nelts; i++)
+        if (itsme_url_is_same_origin(c->post_logout_redirect,
+                                     APR_ARRAY_IDX(c->logout_allow, i, const char *)))
+            return 1;
+    return 0;
+}
 
-        if (!c->ready || !c->logout_uri || !c->redirect_path
-            || strcmp(c->logout_uri, c->redirect_path) != 0)
-            continue;
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, cur,
+int itsme_logout_check(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c)
+{
+    const char *name = s->server_hostname ? s->server_hostname : "(unnamed)";
+    const char *redirect_path = itsme_cfg_redirect_path(p, c);
+
+    if (c->logout_uri && redirect_path && !strcmp(c->logout_uri, redirect_path)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      "ITSME03050: server %s: ItsmeLogoutURI %s is also the path of "
-                     "ItsmeRedirectURI; give the logout its own path",
-                     cur->server_hostname ? cur->server_hostname : "(unnamed)",
-                     c->logout_uri);
+                     "ItsmeRedirectURI; give the logout its own path", name, c->logout_uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!post_logout_allowed(c)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "ITSME04130: server %s: ItsmePostLogoutRedirect %s is not on an origin "
+                     "listed in ItsmeLogoutRedirectAllow; add its origin there (or use a "
+                     "local path)", name,
+                     apr_pstrndup(p, c->post_logout_redirect, LOGOUT_SHOWN_MAX));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
@@ -130,15 +149,9 @@ int itsme_logout_matches(request_rec *r, const itsme_srv_cfg_t *sc)
  * matter here: an expired session may still be open at the OP. */
 static const char *session_id_token(request_rec *r, const itsme_srv_cfg_t *sc)
 {
-    const char *name = itsme_cfg_cookie_name(sc);
-    const char *v = itsme_cookie_get(r, name, name);
-    unsigned char *pt = NULL;
-    apr_size_t len = 0;
     itsme_session_t *s = NULL;
 
-    if (!v || itsme_open(r->pool, sc->crypto, name, v, strlen(v), &pt, &len, NULL, NULL)
-                  != APR_SUCCESS
-        || itsme_session_parse(r->pool, (const char *)pt, len, &s, NULL) != APR_SUCCESS
+    if (itsme_session_read(r, sc, &s, NULL, NULL) != APR_SUCCESS
         || !itsme_cfg_issuer_fits(sc, s->issuer))
         return NULL;
     return s->id_token;

@@ -42,10 +42,18 @@ void itsme_www_authenticate(request_rec *r, const char *error);
 int itsme_page_send(request_rec *r, int status, const char *title, const char *msg);
 
 /* ---- export.c ---- */
-/* Removes spoofed claim headers (header_parser). */
+/* Removes spoofed claim headers (header_parser): every ItsmeHeaderPrefix
+ * of the server and its sections, and the default. */
 void itsme_export_scrub(request_rec *r);
 /* Claims of s to headers and/or environment per ItsmePassClaimsAs. */
 void itsme_export_claims(request_rec *r, const itsme_session_t *s);
+/* fixups, main request, AuthType itsme: claim headers again, under the
+ * final per-directory prefix only (mod_dir / MultiViews may have switched
+ * the configuration after check_authn exported them). */
+void itsme_export_final(request_rec *r);
+/* Age in whole years from birthdate (YYYY-MM-DD) on the server's local
+ * date of this request, or -1 (authz.c and the export share it). */
+int itsme_export_age(request_rec *r, const char *birthdate);
 
 /* ---- authn.c ---- */
 int itsme_check_authn(request_rec *r);
@@ -59,9 +67,19 @@ const char *itsme_request_origin(request_rec *r);
 /* Seals s into the session cookie (Max-Age = time left). */
 apr_status_t itsme_session_store(request_rec *r, const itsme_srv_cfg_t *sc,
                                  const itsme_session_t *s, itsme_err_t **err);
-/* Opens and parses the sealed state cookie `name`. */
+/* Reads, opens and parses the session cookie; no time, subject or issuer
+ * check. *key_index (may be NULL): see itsme_open. Every seal and open of
+ * the session and state cookies binds "<cookie name>|<client id>" (authn.c). */
+apr_status_t itsme_session_read(request_rec *r, const itsme_srv_cfg_t *sc,
+                                itsme_session_t **s, int *key_index, itsme_err_t **err);
+/* Opens and parses the sealed state cookie `name` (one cookie, never chunked). */
 apr_status_t itsme_state_cookie_open(request_rec *r, const itsme_srv_cfg_t *sc,
                                      const char *name, itsme_state_t **st, itsme_err_t **err);
+/* The acr a new session records: the ID token's when it satisfies the
+ * acr_values asked (or none were asked), else the values asked (a token
+ * without acr; a non-itsme provider reporting its own vocabulary). */
+const char *itsme_session_acr(request_rec *r, const itsme_srv_cfg_t *sc, const char *asked,
+                              const char *token_acr);
 
 /* ---- callback.c ---- */
 int itsme_callback_matches(request_rec *r, const itsme_srv_cfg_t *sc);
