@@ -1,5 +1,5 @@
-/* test_jose.c: JWK/JWKS, JWS and JWE: RFC vectors (RFC 7518 B.1, RFC 7516
- * A.1, RFC 7638 §3.1), round trips with test-made keys, and every refusal. */
+/* test_jose.c: JWK/JWKS and JWS: RFC 7638 §3.1 thumbprint vector, round trips
+ * with test-made keys, and every refusal. JWE lives in test_jwe.c. */
 #include <string.h>
 #include <stdio.h>
 #include <apr_strings.h>
@@ -13,89 +13,6 @@
 #include "core/b64url.h"
 
 /* ---- helpers ---- */
-
-static unsigned char *unhex(apr_pool_t *p, const char *hex, apr_size_t *len)
-{
-    unsigned char *out = apr_palloc(p, strlen(hex) / 2 + 1);
-    apr_size_t n = 0;
-    unsigned v;
-    while (*hex) {
-        if (*hex == ' ') {
-            hex++;
-            continue;
-        }
-        ck_assert_int_eq(sscanf(hex, "%2x", &v), 1);
-        out[n++] = (unsigned char)v;
-        hex += 2;
-    }
-    *len = n;
-    return out;
-}
-
-static const char *b64s(apr_pool_t *p, const char *s)
-{
-    return itsme_b64url_encode(p, (const unsigned char *)s, strlen(s));
-}
-
-/* The public half of k as its own JWK (through the public JSON). */
-static itsme_jwk_t *pub_of(apr_pool_t *p, const itsme_jwk_t *k)
-{
-    itsme_jwk_t *out = NULL;
-    const char *json = itsme_json_dump(p, itsme_jwk_public_json(p, k));
-    ck_assert_ptr_nonnull(json);
-    ck_assert_int_eq(itsme_jwk_parse(p, json, strlen(json), &out, NULL), APR_SUCCESS);
-    ck_assert_int_eq(itsme_jwk_is_private(out), 0);
-    return out;
-}
-
-static apr_array_header_t *keys_of(apr_pool_t *p, const itsme_jwk_t *a, const itsme_jwk_t *b)
-{
-    apr_array_header_t *arr = apr_array_make(p, 2, sizeof(const itsme_jwk_t *));
-    if (a)
-        APR_ARRAY_PUSH(arr, const itsme_jwk_t *) = a;
-    if (b)
-        APR_ARRAY_PUSH(arr, const itsme_jwk_t *) = b;
-    return arr;
-}
-
-/* Part i of a compact serialization (a copy). */
-static char *part_of(apr_pool_t *p, const char *compact, int i)
-{
-    const char *s = compact, *dot;
-    while (i-- > 0)
-        s = strchr(s, '.') + 1;
-    dot = strchr(s, '.');
-    return dot ? apr_pstrmemdup(p, s, (apr_size_t)(dot - s)) : apr_pstrdup(p, s);
-}
-
-/* Replaces part i of a compact serialization. */
-static char *with_part(apr_pool_t *p, const char *compact, int i, const char *repl)
-{
-    int n = itsme_jose_compact_parts(compact);
-    char *out = NULL;
-    for (int j = 0; j < n; j++) {
-        const char *v = j == i ? repl : part_of(p, compact, j);
-        out = out ? apr_pstrcat(p, out, ".", v, NULL) : apr_pstrdup(p, v);
-    }
-    return out;
-}
-
-/* Changes one character in the middle of part i (stays valid base64url). */
-static char *flip(apr_pool_t *p, const char *compact, int i)
-{
-    char *v = part_of(p, compact, i);
-    apr_size_t at = strlen(v) / 2;
-    v[at] = v[at] == 'A' ? 'B' : 'A';
-    return with_part(p, compact, i, v);
-}
-
-/* ep, not *ep: the error is read after the call that fills it. */
-static void expect_kind(apr_status_t rv, itsme_err_t *const *ep, itsme_err_kind_e kind)
-{
-    ck_assert_int_ne(rv, APR_SUCCESS);
-    ck_assert_ptr_nonnull(*ep);
-    ck_assert_int_eq((*ep)->kind, kind);
-}
 
 static const char *bn_b64(apr_pool_t *p, EVP_PKEY *pk, const char *name)
 {
@@ -119,156 +36,13 @@ static EVP_PKEY *pkey_of_pem(const char *pem)
 
 /* ---- RFC vectors ---- */
 
-START_TEST(test_rfc7518_b1_cbc_hs256)
-{
-    apr_pool_t *p = tu_pool();
-    apr_size_t klen, ivlen, ctlen, taglen, ptlen = 0;
-    unsigned char *k = unhex(p, "000102030405060708090a0b0c0d0e0f"
-                                "101112131415161718191a1b1c1d1e1f", &klen);
-    unsigned char *iv = unhex(p, "1af38c2dc2b96ffdd86694092341bc04", &ivlen);
-    unsigned char *ct = unhex(p,
-        "c8 0e df a3 2d df 39 d5 ef 00 c0 b4 68 83 42 79 a2 e4 6a 1b 80 49 f7 92 f7 6b fe 54 b9 03 a9 c9"
-        "a9 4a c9 b4 7a d2 65 5c 5f 10 f9 ae f7 14 27 e2 fc 6f 9b 3f 39 9a 22 14 89 f1 63 62 c7 03 23 36"
-        "09 d4 5a c6 98 64 e3 32 1c f8 29 35 ac 40 96 c8 6e 13 33 14 c5 40 19 e8 ca 79 80 df a4 b9 cf 1b"
-        "38 4c 48 6f 3a 54 c5 10 78 15 8e e5 d7 9d e5 9f bd 34 d8 48 b3 d6 95 50 a6 76 46 34 44 27 ad e5"
-        "4b 88 51 ff b5 98 f7 f8 00 74 b9 47 3c 82 e2 db", &ctlen);
-    unsigned char *tag = unhex(p, "65 2c 3f a3 6b 0a 7c 5b 32 19 fa b3 a3 0b c1 c4", &taglen);
-    const char *aad = "The second principle of Auguste Kerckhoffs";
-    const char *plain = "A cipher system must not be required to be secret, and it must be able "
-                        "to fall into the hands of the enemy without inconvenience";
-    unsigned char *pt = NULL;
-    itsme_err_t *e = NULL;
-    apr_status_t rv;
-
-    ck_assert_uint_eq(ctlen, 144);
-    rv = itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, ivlen,
-                                   (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, taglen,
-                                   &pt, &ptlen, &e);
-    ck_assert_int_eq(rv, APR_SUCCESS);
-    ck_assert_uint_eq(ptlen, strlen(plain));
-    ck_assert_str_eq((const char *)pt, plain);
-
-    /* flipped tag byte */
-    tag[15] ^= 0x01;
-    rv = itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, ivlen,
-                                   (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, taglen,
-                                   &pt, &ptlen, &e);
-    expect_kind(rv, &e, ITSME_E_CRYPTO);
-    tag[15] ^= 0x01;
-    /* flipped ciphertext byte, flipped AAD length, wrong MAC key half */
-    ct[3] ^= 0x80;
-    e = NULL;
-    rv = itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, ivlen,
-                                   (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, taglen,
-                                   &pt, &ptlen, &e);
-    expect_kind(rv, &e, ITSME_E_CRYPTO);
-    ct[3] ^= 0x80;
-    rv = itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, ivlen,
-                                   (const unsigned char *)aad, strlen(aad) - 1, ct, ctlen, tag,
-                                   taglen, &pt, &ptlen, NULL);
-    ck_assert_int_ne(rv, APR_SUCCESS);
-    k[0] ^= 1;
-    rv = itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, ivlen,
-                                   (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, taglen,
-                                   &pt, &ptlen, NULL);
-    ck_assert_int_ne(rv, APR_SUCCESS);
-    k[0] ^= 1;
-    /* wrong lengths: CEK, IV, tag, ciphertext not a block multiple; unknown enc */
-    ck_assert_int_ne(itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, 16, iv, ivlen,
-                         (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, taglen,
-                         &pt, &ptlen, NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, 12,
-                         (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, taglen,
-                         &pt, &ptlen, NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, ivlen,
-                         (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, 15,
-                         &pt, &ptlen, NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_content_decrypt(p, "A128CBC-HS256", k, klen, iv, ivlen,
-                         (const unsigned char *)aad, strlen(aad), ct, ctlen - 1, tag, taglen,
-                         &pt, &ptlen, NULL), APR_SUCCESS);
-    e = NULL;
-    rv = itsme_jwe_content_decrypt(p, "A192CBC-HS384", k, klen, iv, ivlen,
-                                   (const unsigned char *)aad, strlen(aad), ct, ctlen, tag, taglen,
-                                   &pt, &ptlen, &e);
-    expect_kind(rv, &e, ITSME_E_TOKEN);
-    apr_pool_destroy(p);
-}
-END_TEST
-
-static const char rfc7516_a1_jwk[] =
-    "{\"kty\":\"RSA\","
-    "\"n\":\"oahUIoWw0K0usKNuOR6H4wkf4oBUXHTxRvgb48E-BVvxkeDNjbC4he8rUWcJoZmds2h7M70imEVhRU5djINXtql"
-    "lXI4DFqcI1DgjT9LewND8MW2Krf3Spsk_ZkoFnilakGygTwpZ3uesH-PFABNIUYpOiN15dsQRkgr0vEhxN92i2asbOenSZ"
-    "eyaxziK72UwxrrKoExv6kc5twXTq4h-QChLOln0_mtUZwfsRaMStPs6mS6XrgxnxbWhojf663tuEQueGC-FCMfra36C9knD"
-    "FGzKsNa7LZK2djYgyD3JR_MB_4NUJW_TqOQtwHYbxevoJArm-L5StowjzGy-_bq6Gw\","
-    "\"e\":\"AQAB\","
-    "\"d\":\"kLdtIj6GbDks_ApCSTYQtelcNttlKiOyPzMrXHeI-yk1F7-kpDxY4-WY5NWV5KntaEeXS1j82E375xxhWMHXyvjY"
-    "ecPT9fpwR_M9gV8n9Hrh2anTpTD93Dt62ypW3yDsJzBnTnrYu1iwWRgBKrEYY46qAZIrA2xAwnm2X7uGR1hghkqDp0Vqj3k"
-    "bSCz1XyfCs6_LehBwtxHIyh8Ripy40p24moOAbgxVw3rxT_vlt3UVe4WO3JkJOzlpUf-KTVI2Ptgm-dARxTEtE-id-4OJr0"
-    "h-K-VFs3VSndVTIznSxfyrj8ILL6MG_Uv8YAu7VILSB3lOW085-4qE3DzgrTjgyQ\","
-    "\"p\":\"1r52Xk46c-LsfB5P442p7atdPUrxQSy4mti_tZI3Mgf2EuFVbUoDBvaRQ-SWxkbkmoEzL7JXroSBjSrK3YIQgYdM"
-    "gyAEPTPjXv_hI2_1eTSPVZfzL0lffNn03IXqWF5MDFuoUYE0hzb2vhrlN_rKrbfDIwUbTrjjgieRbwC6Cl0\","
-    "\"q\":\"wLb35x7hmQWZsWJmB_vle87ihgZ19S8lBEROLIsZG4ayZVe9Hi9gDVCOBmUDdaDYVTSNx_8Fyw1YYa9XGrGnDew0"
-    "0J28cRUoeBB_jKI1oma0Orv1T9aXIWxKwd4gvxFImOWr3QRL9KEBRzk2RatUBnmDZJTIAfwTs0g68UZHvtc\","
-    "\"dp\":\"ZK-YwE7diUh0qR1tR7w8WHtolDx3MZ_OTowiFvgfeQ3SiresXjm9gZ5KLhMXvo-uz-KUJWDxS5pFQ_M0evdo1dK"
-    "iRTjVw_x4NyqyXPM5nULPkcpU827rnpZzAJKpdhWAgqrXGKAECQH0Xt4taznjnd_zVpAmZZq60WPMBMfKcuE\","
-    "\"dq\":\"Dq0gfgJ1DdFGXiLvQEZnuKEN0UUmsJBxkjydc3j4ZYdBiMRAy86x0vHCjywcMlYYg4yoC4YZa9hNVcsjqA3FeiL"
-    "19rk8g6Qn29Tt0cj8qqyFpz9vNDBUfCAiJVeESOjJDZPYHdHY8v1b-o-Z2X5tvLx-TCekf7oxyeKDUqKWjis\","
-    "\"qi\":\"VIMpMYbPf47dT1w_zDUXfPimsSegnMOA1zTaX7aGk_8urY6R8-ZW1FxU7AlWAyLWybqq6t16VFd7hQd0y6flUK4"
-    "SlOydB61gwanOsXGOAOv82cHq0E3eL4HrtZkUuKvnPrMnsUUFlfUdybVzxyjz9JF_XyaY14ardLSjf4L_FNY\"}";
-
-static const char rfc7516_a1_jwe[] =
-    "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ."
-    "OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGeipsEdY3mx_etLbbWSrFr05kLzcSr4q"
-    "KAq7YN7e9jwQRb23nfa6c9d-StnImGyFDbSv04uVuxIp5Zms1gNxKKK2Da14B8S4rzVRltdYwam_lDp5XnZAYpQdb76FdI"
-    "KLaVmqgfwX7XWRxv2322i-vDxRfqNzo_tETKzpVLzfiwQyeyPGLBIO56YJ7eObdv0je81860ppamavo35UgoRdbYaBcoh9Q"
-    "cfylQr66oc6vFWXRcZ_ZT2LawVCWTIy3brGPi6UklfCpIMfIjf7iGdXKHzg."
-    "48V1_ALb6US04U3b."
-    "5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A."
-    "XFBoMYUZodetZdvTiFvSkQ";
-
-START_TEST(test_rfc7516_a1_decrypt)
-{
-    apr_pool_t *p = tu_pool();
-    itsme_jwk_t *k = NULL;
-    itsme_jwe_header_t *h = NULL;
-    char *pt = NULL;
-    apr_size_t len = 0;
-    itsme_err_t *e = NULL;
-
-    ck_assert_int_eq(itsme_jwk_parse(p, rfc7516_a1_jwk, strlen(rfc7516_a1_jwk), &k, &e),
-                     APR_SUCCESS);
-    ck_assert_int_eq(itsme_jwk_is_private(k), 1);
-    ck_assert_str_eq(itsme_jwk_kty(k), "RSA");
-    ck_assert_int_eq(itsme_jwe_header(p, rfc7516_a1_jwe, &h, &e), APR_SUCCESS);
-    ck_assert_str_eq(h->alg, "RSA-OAEP");
-    ck_assert_str_eq(h->enc, "A256GCM");
-    ck_assert_ptr_null(h->kid);
-    ck_assert_int_eq(itsme_jwe_decrypt(p, rfc7516_a1_jwe, keys_of(p, k, NULL), &pt, &len, &e),
-                     APR_SUCCESS);
-    ck_assert_str_eq(pt, "The true sign of intelligence is not knowledge but imagination.");
-    ck_assert_uint_eq(len, strlen(pt));
-
-    /* the same token with its GCM tag or ciphertext changed is refused */
-    e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, flip(p, rfc7516_a1_jwe, 4), keys_of(p, k, NULL), &pt, &len,
-                                  &e), &e, ITSME_E_CRYPTO);
-    e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, flip(p, rfc7516_a1_jwe, 3), keys_of(p, k, NULL), &pt, &len,
-                                  &e), &e, ITSME_E_CRYPTO);
-    /* a changed encrypted key gives the same generic error */
-    e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, flip(p, rfc7516_a1_jwe, 1), keys_of(p, k, NULL), &pt, &len,
-                                  &e), &e, ITSME_E_CRYPTO);
-    ck_assert_str_eq(e->msg, "JWE could not be decrypted");
-    apr_pool_destroy(p);
-}
-END_TEST
-
 static const char rfc7638_jwk[] =
-    "{\"kty\":\"RSA\",\"n\":\"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aP"
-    "FFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-"
-    "65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTW"
+    "{\"kty\":\"RSA\",\"n\":\"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1R"
+    "K7aP"
+    "FFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v"
+    "-"
+    "65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFT"
+    "W"
     "hAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw\","
     "\"e\":\"AQAB\",\"alg\":\"RS256\",\"kid\":\"2011-04-29\"}";
 
@@ -288,7 +62,7 @@ START_TEST(test_rfc7638_thumbprint)
                      APR_SUCCESS);
     ck_assert_str_eq(itsme_jwk_kid(pem), itsme_jwk_thumbprint(p, pem));
     ck_assert_uint_eq(strlen(itsme_jwk_kid(pem)), 43);
-    ck_assert_str_eq(itsme_jwk_thumbprint(p, pub_of(p, pem)), itsme_jwk_kid(pem));
+    ck_assert_str_eq(itsme_jwk_thumbprint(p, tu_pub_of(p, pem)), itsme_jwk_kid(pem));
     ck_assert_uint_eq(strlen(itsme_jwk_thumbprint(p, tu_ec_key(p, "tpec"))), 43);
     apr_pool_destroy(p);
 }
@@ -303,7 +77,7 @@ START_TEST(test_public_json_has_no_private_members)
     itsme_jwk_t *rfc = NULL;
     static const char *const banned[] = {"\"d\"", "\"p\"", "\"q\"", "\"dp\"", "\"dq\"", "\"qi\""};
 
-    ck_assert_int_eq(itsme_jwk_parse(p, rfc7516_a1_jwk, strlen(rfc7516_a1_jwk), &rfc, NULL),
+    ck_assert_int_eq(itsme_jwk_parse(p, tu_rfc7516_a1_jwk, strlen(tu_rfc7516_a1_jwk), &rfc, NULL),
                      APR_SUCCESS);
     for (int i = 0; i < 3; i++) {
         const itsme_jwk_t *k = i < 2 ? keys[i] : rfc;
@@ -341,24 +115,24 @@ START_TEST(test_jwk_parse_refusals)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         e = NULL;
-        expect_kind(itsme_jwk_parse(p, bad[i], strlen(bad[i]), &k, &e), &e, ITSME_E_INPUT);
+        tu_expect_kind(itsme_jwk_parse(p, bad[i], strlen(bad[i]), &k, &e), &e, ITSME_E_INPUT);
     }
     /* EC: wrong coordinate length, and a point that is not on the curve */
-    const char *shortx = apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%.40s\",\"y\":\"%s\"}",
-                                      x, y);
+    const char *shortx = apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\","
+                                      "\"x\":\"%.40s\",\"y\":\"%s\"}", x, y);
     ck_assert_int_ne(itsme_jwk_parse(p, shortx, strlen(shortx), &k, NULL), APR_SUCCESS);
     char *offx = apr_pstrdup(p, x);
     offx[5] = offx[5] == 'A' ? 'B' : 'A';
-    const char *off = apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}",
-                                   offx, y);
+    const char *off = apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\","
+                                   "\"x\":\"%s\",\"y\":\"%s\"}", offx, y);
     ck_assert_int_ne(itsme_jwk_parse(p, off, strlen(off), &k, NULL), APR_SUCCESS);
-    const char *good = apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}",
-                                    x, y);
+    const char *good = apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\","
+                                    "\"x\":\"%s\",\"y\":\"%s\"}", x, y);
     ck_assert_int_eq(itsme_jwk_parse(p, good, strlen(good), &k, NULL), APR_SUCCESS);
     ck_assert_str_eq(itsme_jwk_kty(k), "EC");
     /* PEM: garbage, bad use, EC on another curve */
     e = NULL;
-    expect_kind(itsme_jwk_from_pem(p, "not a pem", 9, NULL, NULL, &k, &e), &e, ITSME_E_CONFIG);
+    tu_expect_kind(itsme_jwk_from_pem(p, "not a pem", 9, NULL, NULL, &k, &e), &e, ITSME_E_CONFIG);
     const char *pem = tu_rsa_pem(p, "bad-pem");
     ck_assert_int_ne(itsme_jwk_from_pem(p, pem, strlen(pem), "x", "both", &k, NULL), APR_SUCCESS);
     EVP_PKEY *p384 = EVP_EC_gen("P-384");
@@ -382,10 +156,13 @@ START_TEST(test_jwks_parse_and_find)
                         itsme_json_dump(p, itsme_jwk_public_json(p, e1)),
                         itsme_json_dump(p, itsme_jwk_public_json(p, ec)),
                         itsme_json_dump(p, itsme_jwk_public_json(p, s2))};
-    const char *doc = apr_pstrcat(p, "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\",\"kid\":\"s1\"},",
+    const char *doc = apr_pstrcat(p, "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\","
+                                  "\"kid\":\"s1\"},",
                                   ks[0], ",", ks[1], ",", ks[2],
-                                  ",{\"kty\":\"RSA\",\"kid\":\"broken\",\"n\":\"!!\",\"e\":\"AQAB\"}"
-                                  ",\"not a key\",{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AA\"}]}",
+                                  ",{\"kty\":\"RSA\",\"kid\":\"broken\",\"n\":\"!!\","
+                                  "\"e\":\"AQAB\"}"
+                                  ",\"not a key\",{\"kty\":\"OKP\",\"crv\":\"X25519\","
+                                  "\"x\":\"AA\"}]}",
                                   NULL);
     itsme_jwks_t *set = NULL;
     itsme_err_t *e = NULL;
@@ -416,17 +193,17 @@ START_TEST(test_jwks_parse_and_find)
     ck_assert_ptr_null(itsme_jwks_find_verify_key(set, NULL, "RS256"));
     ck_assert_ptr_eq(itsme_jwks_find_verify_key(set, "s2", "RS256"), itsme_jwks_get(set, 1));
     doc = apr_pstrcat(p, "{\"keys\":[",
-                      apr_pstrcat(p, apr_pstrndup(p, ks[3], strlen(ks[3]) - 1), ",\"alg\":\"PS256\"}",
-                                  NULL), "]}", NULL);
+                      apr_pstrcat(p, apr_pstrndup(p, ks[3], strlen(ks[3]) - 1),
+                                  ",\"alg\":\"PS256\"}", NULL), "]}", NULL);
     ck_assert_int_eq(itsme_jwks_parse(p, doc, strlen(doc), &set, NULL), APR_SUCCESS);
     ck_assert_ptr_null(itsme_jwks_find_verify_key(set, "s2", "RS256"));
     ck_assert_ptr_nonnull(itsme_jwks_find_verify_key(set, "s2", "PS256"));
 
     /* not a JWKS */
     e = NULL;
-    expect_kind(itsme_jwks_parse(p, "[]", 2, &set, &e), &e, ITSME_E_OP);
+    tu_expect_kind(itsme_jwks_parse(p, "[]", 2, &set, &e), &e, ITSME_E_OP);
     e = NULL;
-    expect_kind(itsme_jwks_parse(p, "{\"keys\":{}}", 11, &set, &e), &e, ITSME_E_OP);
+    tu_expect_kind(itsme_jwks_parse(p, "{\"keys\":{}}", 11, &set, &e), &e, ITSME_E_OP);
     ck_assert_int_ne(itsme_jwks_parse(p, "{\"keys\":[]", 10, &set, NULL), APR_SUCCESS);
     ck_assert_int_eq(itsme_jwks_parse(p, "{\"keys\":[]}", 11, &set, NULL), APR_SUCCESS);
     ck_assert_int_eq(itsme_jwks_count(set), 0);
@@ -452,7 +229,7 @@ START_TEST(test_jws_round_trips)
     const char *payload = "{\"iss\":\"https://op.example\",\"sub\":\"abc\"}";
     for (int i = 0; i < 3; i++) {
         const itsme_jwk_t *k = i < 2 ? tu_rsa_key(p, "rt-sig", "sig") : tu_ec_key(p, "rt-ec");
-        const itsme_jwk_t *pub = pub_of(p, k);
+        const itsme_jwk_t *pub = tu_pub_of(p, k);
         const char *compact = NULL;
         itsme_jws_t *jws = NULL;
         itsme_err_t *e = NULL;
@@ -469,7 +246,7 @@ START_TEST(test_jws_round_trips)
         ck_assert_int_eq(itsme_jws_verify(p, jws, pub, NULL, &e), APR_SUCCESS);
         ck_assert_int_eq(itsme_jws_verify(p, jws, k, NULL, &e), APR_SUCCESS);
         if (i == 2)
-            ck_assert_uint_eq(strlen(part_of(p, compact, 2)), 86); /* raw 64-byte r||s */
+            ck_assert_uint_eq(strlen(tu_part_of(p, compact, 2)), 86); /* raw 64-byte r||s */
     }
     /* RS256 and PS256 are not interchangeable */
     {
@@ -477,7 +254,7 @@ START_TEST(test_jws_round_trips)
         const char *c = NULL;
         itsme_jws_t *jws = NULL;
         ck_assert_int_eq(itsme_jws_sign(p, k, "RS256", NULL, "x", 1, &c, NULL), APR_SUCCESS);
-        c = with_part(p, c, 0, b64s(p, "{\"alg\":\"PS256\",\"kid\":\"rt-sig\"}"));
+        c = tu_with_part(p, c, 0, tu_b64s(p, "{\"alg\":\"PS256\",\"kid\":\"rt-sig\"}"));
         ck_assert_int_eq(itsme_jws_parse(p, c, &jws, NULL), APR_SUCCESS);
         ck_assert_ptr_null(jws->typ);
         ck_assert_int_ne(itsme_jws_verify(p, jws, k, NULL, NULL), APR_SUCCESS);
@@ -497,8 +274,8 @@ static void hs256_forgery(apr_pool_t *p, const itsme_jwk_t *rsa, const unsigned 
                           apr_size_t slen)
 {
     static const char *const with_hs[] = {"HS256", "RS256", NULL};
-    const char *input = apr_pstrcat(p, b64s(p, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"), ".",
-                                    b64s(p, "{\"sub\":\"admin\"}"), NULL);
+    const char *input = apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"), ".",
+                                    tu_b64s(p, "{\"sub\":\"admin\"}"), NULL);
     unsigned char mac[32];
     unsigned int maclen = 0;
     itsme_err_t *e = NULL;
@@ -506,9 +283,9 @@ static void hs256_forgery(apr_pool_t *p, const itsme_jwk_t *rsa, const unsigned 
                                strlen(input), mac, &maclen));
     const char *forged = apr_pstrcat(p, input, ".", itsme_b64url_encode(p, mac, maclen), NULL);
     itsme_jws_t *jws = parsed(p, forged);
-    expect_kind(itsme_jws_verify(p, jws, rsa, NULL, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, jws, rsa, NULL, &e), &e, ITSME_E_TOKEN);
     e = NULL; /* even when a caller lists HS256 */
-    expect_kind(itsme_jws_verify(p, jws, rsa, with_hs, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, jws, rsa, with_hs, &e), &e, ITSME_E_TOKEN);
     ck_assert_ptr_nonnull(strstr(e->msg, "refused"));
 }
 
@@ -518,13 +295,13 @@ START_TEST(test_jws_refuses_none_and_hmac)
     const itsme_jwk_t *k = tu_rsa_key(p, "conf", "sig");
     static const char *const with_none[] = {"none", "RS256", NULL};
     itsme_err_t *e = NULL;
-    const char *none = apr_pstrcat(p, b64s(p, "{\"alg\":\"none\"}"), ".",
-                                   b64s(p, "{\"sub\":\"admin\"}"), ".", NULL);
+    const char *none = apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"none\"}"), ".",
+                                   tu_b64s(p, "{\"sub\":\"admin\"}"), ".", NULL);
     itsme_jws_t *jws = parsed(p, none);
     ck_assert_str_eq(jws->alg, "none");
-    expect_kind(itsme_jws_verify(p, jws, k, NULL, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, jws, k, NULL, &e), &e, ITSME_E_TOKEN);
     e = NULL;
-    expect_kind(itsme_jws_verify(p, jws, k, with_none, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, jws, k, with_none, &e), &e, ITSME_E_TOKEN);
     ck_assert_ptr_nonnull(strstr(e->msg, "refused"));
     /* key confusion: HMAC keyed with the RSA public key PEM, or with n */
     EVP_PKEY *pk = pkey_of_pem(tu_rsa_pem(p, "conf"));
@@ -561,15 +338,15 @@ START_TEST(test_jws_key_alg_mismatch)
     ck_assert_int_eq(itsme_jws_sign(p, rsa, "RS256", NULL, "hello", 5, &rs, NULL), APR_SUCCESS);
     ck_assert_int_eq(itsme_jws_sign(p, ec, "ES256", NULL, "hello", 5, &es, NULL), APR_SUCCESS);
     /* RS256 header with an EC key, ES256 with an RSA key */
-    expect_kind(itsme_jws_verify(p, parsed(p, rs), ec, NULL, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, parsed(p, rs), ec, NULL, &e), &e, ITSME_E_TOKEN);
     ck_assert_ptr_nonnull(strstr(e->msg, "does not fit"));
     e = NULL;
-    expect_kind(itsme_jws_verify(p, parsed(p, es), rsa, NULL, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, parsed(p, es), rsa, NULL, &e), &e, ITSME_E_TOKEN);
     ck_assert_int_ne(itsme_jws_sign(p, ec, "RS256", NULL, "x", 1, &rs, NULL), APR_SUCCESS);
     /* explicit allow-list */
     ck_assert_int_eq(itsme_jws_verify(p, parsed(p, rs), rsa, only_rs, NULL), APR_SUCCESS);
     e = NULL;
-    expect_kind(itsme_jws_verify(p, parsed(p, rs), rsa, only_ps, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, parsed(p, rs), rsa, only_ps, &e), &e, ITSME_E_TOKEN);
     ck_assert_ptr_nonnull(strstr(e->msg, "not allowed"));
     /* a key meant for encryption does not verify */
     itsme_jwk_t *enc = NULL;
@@ -578,7 +355,7 @@ START_TEST(test_jws_key_alg_mismatch)
                      APR_SUCCESS);
     ck_assert_int_ne(itsme_jws_verify(p, parsed(p, rs), enc, NULL, NULL), APR_SUCCESS);
     /* public keys cannot sign */
-    ck_assert_int_ne(itsme_jws_sign(p, pub_of(p, rsa), "RS256", NULL, "x", 1, &rs, NULL),
+    ck_assert_int_ne(itsme_jws_sign(p, tu_pub_of(p, rsa), "RS256", NULL, "x", 1, &rs, NULL),
                      APR_SUCCESS);
     apr_pool_destroy(p);
 }
@@ -593,18 +370,20 @@ START_TEST(test_jws_tamper_and_wrong_key)
     itsme_err_t *e = NULL;
     ck_assert_int_eq(itsme_jws_sign(p, k, "PS256", NULL, "{\"a\":1}", 7, &c, NULL), APR_SUCCESS);
     ck_assert_int_eq(itsme_jws_sign(p, ec, "ES256", NULL, "{\"a\":1}", 7, &ce, NULL), APR_SUCCESS);
-    expect_kind(itsme_jws_verify(p, parsed(p, with_part(p, c, 1, b64s(p, "{\"a\":2}"))), k, NULL,
-                                 &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, parsed(p, tu_with_part(p, c, 1, tu_b64s(p, "{\"a\":2}"))),
+                                    k, NULL, &e), &e, ITSME_E_TOKEN);
     ck_assert_str_eq(e->msg, "JWS signature is invalid");
-    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, flip(p, c, 2)), k, NULL, NULL), APR_SUCCESS);
+    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, tu_flip(p, c, 2)), k, NULL, NULL), APR_SUCCESS);
     ck_assert_int_ne(itsme_jws_verify(p, parsed(p, c), other, NULL, NULL), APR_SUCCESS);
     ck_assert_int_ne(itsme_jws_verify(p, parsed(p, ce), ec2, NULL, NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, flip(p, ce, 1)), ec, NULL, NULL), APR_SUCCESS);
+    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, tu_flip(p, ce, 1)), ec, NULL, NULL),
+                     APR_SUCCESS);
     /* ES256 signature of the wrong size (DER instead of r||s, truncated) */
-    const char *sig = part_of(p, ce, 2);
-    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, with_part(p, ce, 2, apr_pstrndup(p, sig, 84))),
+    const char *sig = tu_part_of(p, ce, 2);
+    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, tu_with_part(p, ce, 2,
+                                                                apr_pstrndup(p, sig, 84))),
                                       ec, NULL, NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, with_part(p, c, 2, "")), k, NULL, NULL),
+    ck_assert_int_ne(itsme_jws_verify(p, parsed(p, tu_with_part(p, c, 2, "")), k, NULL, NULL),
                      APR_SUCCESS);
     ck_assert_int_ne(itsme_jws_verify(p, NULL, k, NULL, NULL), APR_SUCCESS);
     ck_assert_int_ne(itsme_jws_verify(p, parsed(p, c), NULL, NULL, NULL), APR_SUCCESS);
@@ -615,22 +394,23 @@ END_TEST
 START_TEST(test_jws_parse_refusals)
 {
     apr_pool_t *p = tu_pool();
-    const char *pl = b64s(p, "{}"), *sg = "c2ln";
+    const char *pl = tu_b64s(p, "{}"), *sg = "c2ln";
     itsme_jws_t *jws = NULL;
     itsme_err_t *e = NULL;
     const char *bad[] = {
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"exp\":1}"), ".", pl, ".", sg, NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, ".", sg, ".", sg, NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, ".", "c2ln=", NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, ".", "c2+n", NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\"}"), ".e30=.", sg, NULL),
-        apr_pstrcat(p, b64s(p, "[\"alg\",\"RS256\"]"), ".", pl, ".", sg, NULL),
-        apr_pstrcat(p, b64s(p, "{\"typ\":\"JWT\"}"), ".", pl, ".", sg, NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"\"}"), ".", pl, ".", sg, NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":256}"), ".", pl, ".", sg, NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\",\"kid\":5}"), ".", pl, ".", sg, NULL),
-        apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\"} x"), ".", pl, ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"exp\":1}"), ".", pl,
+                    ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, ".", sg, ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, ".", "c2ln=", NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\"}"), ".", pl, ".", "c2+n", NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\"}"), ".e30=.", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "[\"alg\",\"RS256\"]"), ".", pl, ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"typ\":\"JWT\"}"), ".", pl, ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"\"}"), ".", pl, ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":256}"), ".", pl, ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\",\"kid\":5}"), ".", pl, ".", sg, NULL),
+        apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\"} x"), ".", pl, ".", sg, NULL),
         apr_pstrcat(p, ".", pl, ".", sg, NULL),
         "eyJhbGciOiJSUzI1NiJ9",
         "",
@@ -649,7 +429,8 @@ START_TEST(test_jws_parse_refusals)
     big[100] = '.';
     ck_assert_int_ne(itsme_jws_parse(p, big, &jws, NULL), APR_SUCCESS);
     /* a valid shape still parses (positive control) */
-    ck_assert_int_eq(itsme_jws_parse(p, apr_pstrcat(p, b64s(p, "{\"alg\":\"RS256\",\"cty\":\"JWT\"}"),
+    ck_assert_int_eq(itsme_jws_parse(p, apr_pstrcat(p, tu_b64s(p, "{\"alg\":\"RS256\","
+                                                                  "\"cty\":\"JWT\"}"),
                                                     ".", pl, ".", sg, NULL), &jws, NULL),
                      APR_SUCCESS);
     ck_assert_str_eq(jws->cty, "JWT");
@@ -672,8 +453,9 @@ static itsme_jwk_t *weak_jwk(apr_pool_t *p, const char **pem_out)
     long n = BIO_get_mem_data(b, &data);
     *pem_out = apr_pstrmemdup(p, data, (apr_size_t)n);
     BIO_free(b);
-    const char *json = apr_psprintf(p, "{\"kty\":\"RSA\",\"kid\":\"weak\",\"n\":\"%s\",\"e\":\"%s\","
-                                    "\"d\":\"%s\"}", bn_b64(p, pk, OSSL_PKEY_PARAM_RSA_N),
+    const char *json = apr_psprintf(p, "{\"kty\":\"RSA\",\"kid\":\"weak\",\"n\":\"%s\","
+                                    "\"e\":\"%s\",\"d\":\"%s\"}",
+                                    bn_b64(p, pk, OSSL_PKEY_PARAM_RSA_N),
                                     bn_b64(p, pk, OSSL_PKEY_PARAM_RSA_E),
                                     bn_b64(p, pk, OSSL_PKEY_PARAM_RSA_D));
     EVP_PKEY_free(pk);
@@ -689,15 +471,15 @@ START_TEST(test_rsa_1024_refused)
     itsme_err_t *e = NULL;
     char *pt;
     apr_size_t len;
-    expect_kind(itsme_jwk_from_pem(p, pem, strlen(pem), "w", NULL, &k, &e), &e, ITSME_E_CONFIG);
+    tu_expect_kind(itsme_jwk_from_pem(p, pem, strlen(pem), "w", NULL, &k, &e), &e, ITSME_E_CONFIG);
     e = NULL;
-    expect_kind(itsme_jws_sign(p, weak, "RS256", NULL, "x", 1, &c, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_sign(p, weak, "RS256", NULL, "x", 1, &c, &e), &e, ITSME_E_TOKEN);
     ck_assert_ptr_nonnull(strstr(e->msg, "too small"));
     /* a token signed by a sound key does not verify against the weak one either */
     ck_assert_int_eq(itsme_jws_sign(p, tu_rsa_key(p, "weak", "sig"), "RS256", NULL, "x", 1, &c,
                                     NULL), APR_SUCCESS);
     e = NULL;
-    expect_kind(itsme_jws_verify(p, parsed(p, c), weak, NULL, &e), &e, ITSME_E_TOKEN);
+    tu_expect_kind(itsme_jws_verify(p, parsed(p, c), weak, NULL, &e), &e, ITSME_E_TOKEN);
     ck_assert_ptr_nonnull(strstr(e->msg, "too small"));
     /* nor for JWE */
     ck_assert_int_ne(itsme_jwe_encrypt(p, weak, "RSA-OAEP", "A256GCM", NULL, "x", 1, &jwe, NULL),
@@ -705,165 +487,8 @@ START_TEST(test_rsa_1024_refused)
     ck_assert_int_eq(itsme_jwe_encrypt(p, tu_rsa_key(p, "weak", NULL), "RSA-OAEP", "A256GCM", NULL,
                                        "x", 1, &jwe, NULL), APR_SUCCESS);
     e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, jwe, keys_of(p, weak, NULL), &pt, &len, &e), &e,
-                ITSME_E_TOKEN);
-    apr_pool_destroy(p);
-}
-END_TEST
-
-/* ---- JWE ---- */
-
-START_TEST(test_jwe_round_trips)
-{
-    apr_pool_t *p = tu_pool();
-    const char *algs[] = {"RSA-OAEP", "RSA-OAEP-256"}, *encs[] = {"A128CBC-HS256", "A256GCM"};
-    const itsme_jwk_t *k = tu_rsa_key(p, "e1", "enc"), *other = tu_rsa_key(p, "e2", "enc");
-    const itsme_jwk_t *pub = pub_of(p, k);
-    const char *msg[] = {"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "", "0123456789abcdef"};
-    for (int a = 0; a < 2; a++)
-        for (int c = 0; c < 2; c++)
-            for (int m = 0; m < 3; m++) {
-                const char *jwe = NULL;
-                itsme_jwe_header_t *h = NULL;
-                char *pt = NULL;
-                apr_size_t len = 99;
-                itsme_err_t *e = NULL;
-                ck_assert_int_eq(itsme_jwe_encrypt(p, pub, algs[a], encs[c], m ? NULL : "JWT",
-                                                   msg[m], strlen(msg[m]), &jwe, &e), APR_SUCCESS);
-                ck_assert_int_eq(itsme_jose_compact_parts(jwe), 5);
-                ck_assert_int_eq(itsme_jwe_header(p, jwe, &h, &e), APR_SUCCESS);
-                ck_assert_str_eq(h->alg, algs[a]);
-                ck_assert_str_eq(h->enc, encs[c]);
-                ck_assert_str_eq(h->kid, "e1");
-                if (m)
-                    ck_assert_ptr_null(h->cty);
-                else
-                    ck_assert_str_eq(h->cty, "JWT");
-                ck_assert_int_eq(itsme_jwe_decrypt(p, jwe, keys_of(p, other, k), &pt, &len, &e),
-                                 APR_SUCCESS);
-                ck_assert_uint_eq(len, strlen(msg[m]));
-                ck_assert_str_eq(pt, msg[m]);
-            }
-    apr_pool_destroy(p);
-}
-END_TEST
-
-START_TEST(test_jwe_without_kid)
-{
-    apr_pool_t *p = tu_pool();
-    const itsme_jwk_t *k = tu_rsa_key(p, "nk", NULL), *other = tu_rsa_key(p, "nk2", "enc");
-    const itsme_json_t *pj = itsme_jwk_public_json(p, k);
-    const char *json = apr_psprintf(p, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"}",
-                                    itsme_json_get_string(pj, "n"), itsme_json_get_string(pj, "e"));
-    itsme_jwk_t *nokid = NULL, *as_sig = NULL;
-    const char *jwe = NULL, *pem = tu_rsa_pem(p, "nk");
-    itsme_jwe_header_t *h = NULL;
-    char *pt = NULL;
-    apr_size_t len = 0;
-    itsme_err_t *e = NULL;
-    ck_assert_int_eq(itsme_jwk_parse(p, json, strlen(json), &nokid, NULL), APR_SUCCESS);
-    ck_assert_ptr_null(itsme_jwk_kid(nokid));
-    ck_assert_int_eq(itsme_jwe_encrypt(p, nokid, "RSA-OAEP-256", "A128CBC-HS256", NULL, "hi", 2,
-                                       &jwe, NULL), APR_SUCCESS);
-    ck_assert_int_eq(itsme_jwe_header(p, jwe, &h, NULL), APR_SUCCESS);
-    ck_assert_ptr_null(h->kid);
-    /* every non-sig key is tried, in order */
-    ck_assert_int_eq(itsme_jwe_decrypt(p, jwe, keys_of(p, other, k), &pt, &len, &e), APR_SUCCESS);
-    ck_assert_str_eq(pt, "hi");
-    /* the right key marked use=sig is not used; only the wrong key left */
-    ck_assert_int_eq(itsme_jwk_from_pem(p, pem, strlen(pem), "nk", "sig", &as_sig, NULL),
-                     APR_SUCCESS);
-    expect_kind(itsme_jwe_decrypt(p, jwe, keys_of(p, as_sig, other), &pt, &len, &e), &e,
-                ITSME_E_CRYPTO);
-    e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, jwe, keys_of(p, as_sig, NULL), &pt, &len, &e), &e,
-                ITSME_E_TOKEN);
-    /* public keys cannot decrypt; no keys at all */
-    ck_assert_int_ne(itsme_jwe_decrypt(p, jwe, keys_of(p, nokid, NULL), &pt, &len, NULL),
-                     APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_decrypt(p, jwe, NULL, &pt, &len, NULL), APR_SUCCESS);
-    /* encrypting to a signing key is refused */
-    ck_assert_int_ne(itsme_jwe_encrypt(p, as_sig, "RSA-OAEP", "A256GCM", NULL, "x", 1, &jwe,
-                                       NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_encrypt(p, tu_ec_key(p, "nk-ec"), "RSA-OAEP", "A256GCM", NULL, "x",
-                                       1, &jwe, NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_encrypt(p, k, "RSA1_5", "A256GCM", NULL, "x", 1, &jwe, NULL),
-                     APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_encrypt(p, k, "RSA-OAEP", "A128GCM", NULL, "x", 1, &jwe, NULL),
-                     APR_SUCCESS);
-    apr_pool_destroy(p);
-}
-END_TEST
-
-START_TEST(test_jwe_refusals)
-{
-    apr_pool_t *p = tu_pool();
-    const itsme_jwk_t *k = tu_rsa_key(p, "r1", "enc"), *k2 = tu_rsa_key(p, "r2", "enc");
-    const char *jwe = NULL, *pem2 = tu_rsa_pem(p, "r2");
-    itsme_jwk_t *impostor = NULL;
-    apr_array_header_t *keys = keys_of(p, k, NULL);
-    char *pt = NULL;
-    apr_size_t len = 0;
-    itsme_err_t *e = NULL;
-    ck_assert_int_eq(itsme_jwe_encrypt(p, k, "RSA-OAEP-256", "A256GCM", "JWT", "secret claims",
-                                       13, &jwe, NULL), APR_SUCCESS);
-    ck_assert_int_eq(itsme_jwe_decrypt(p, jwe, keys, &pt, &len, NULL), APR_SUCCESS);
-    /* header policy: RSA1_5, dir, zip, crit, unknown enc, missing enc */
-    const char *hdrs[] = {
-        "{\"alg\":\"RSA1_5\",\"enc\":\"A256GCM\",\"kid\":\"r1\"}",
-        "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":\"r1\"}",
-        "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\",\"kid\":\"r1\",\"zip\":\"DEF\"}",
-        "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\",\"kid\":\"r1\",\"crit\":[\"x\"],\"x\":1}",
-        "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A192GCM\",\"kid\":\"r1\"}",
-        "{\"alg\":\"RSA-OAEP-256\",\"kid\":\"r1\"}",
-        "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\",\"kid\":\"nobody\"}",
-        "[\"alg\"]",
-    };
-    for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
-        e = NULL;
-        expect_kind(itsme_jwe_decrypt(p, with_part(p, jwe, 0, b64s(p, hdrs[i])), keys, &pt, &len,
-                                      &e), &e, ITSME_E_TOKEN);
-    }
-    /* an extra header member changes the AAD */
-    e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, with_part(p, jwe, 0, b64s(p, "{\"alg\":\"RSA-OAEP-256\","
-                                  "\"enc\":\"A256GCM\",\"kid\":\"r1\",\"cty\":\"JWT\",\"x\":1}")),
-                                  keys, &pt, &len, &e), &e, ITSME_E_CRYPTO);
-    /* tampered ciphertext, tag, encrypted key, IV */
-    for (int i = 1; i <= 4; i++) {
-        e = NULL;
-        expect_kind(itsme_jwe_decrypt(p, flip(p, jwe, i), keys, &pt, &len, &e), &e, ITSME_E_CRYPTO);
-        ck_assert_str_eq(e->msg, "JWE could not be decrypted");
-    }
-    /* wrong key: another key under the same kid; a key set without r1 */
-    ck_assert_int_eq(itsme_jwk_from_pem(p, pem2, strlen(pem2), "r1", "enc", &impostor, NULL),
-                     APR_SUCCESS);
-    e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, jwe, keys_of(p, impostor, NULL), &pt, &len, &e), &e,
-                ITSME_E_CRYPTO);
-    e = NULL;
-    expect_kind(itsme_jwe_decrypt(p, jwe, keys_of(p, k2, NULL), &pt, &len, &e), &e, ITSME_E_TOKEN);
-    /* shape: 4 and 6 parts, JWS, bad base64, IV and tag sizes, empty key */
-    const char *shapes[] = {
-        apr_pstrndup(p, jwe, (apr_size_t)(strrchr(jwe, '.') - jwe)),
-        apr_pstrcat(p, jwe, ".AA", NULL),
-        "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
-        with_part(p, jwe, 3, "AAAA="),
-        with_part(p, jwe, 2, "AAAAAAAAAAAAAAAAAAAAAA"),
-        with_part(p, jwe, 4, "AAAAAAAAAAAAAAAAAAAA"),
-        with_part(p, jwe, 1, ""),
-        NULL,
-    };
-    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-        e = NULL;
-        ck_assert_msg(itsme_jwe_decrypt(p, shapes[i], keys, &pt, &len, &e) != APR_SUCCESS,
-                      "shape %zu", i);
-        ck_assert_int_eq(e->kind, ITSME_E_TOKEN);
-    }
-    itsme_jwe_header_t *h = NULL;
-    ck_assert_int_ne(itsme_jwe_header(p, shapes[0], &h, NULL), APR_SUCCESS);
-    ck_assert_int_ne(itsme_jwe_header(p, with_part(p, jwe, 0, b64s(p, hdrs[2])), &h, NULL),
-                     APR_SUCCESS);
+    tu_expect_kind(itsme_jwe_decrypt(p, jwe, tu_keys_of(p, weak, NULL), &pt, &len, &e), &e,
+                   ITSME_E_TOKEN);
     apr_pool_destroy(p);
 }
 END_TEST
@@ -873,8 +498,6 @@ Suite *itsme_suite_jose(void)
     Suite *s = suite_create("jose");
     TCase *tc = tcase_create("vectors");
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_rfc7518_b1_cbc_hs256);
-    tcase_add_test(tc, test_rfc7516_a1_decrypt);
     tcase_add_test(tc, test_rfc7638_thumbprint);
     suite_add_tcase(s, tc);
     tc = tcase_create("jwk");
@@ -892,11 +515,6 @@ Suite *itsme_suite_jose(void)
     tcase_add_test(tc, test_jws_parse_refusals);
     tcase_add_test(tc, test_rsa_1024_refused);
     suite_add_tcase(s, tc);
-    tc = tcase_create("jwe");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_jwe_round_trips);
-    tcase_add_test(tc, test_jwe_without_kid);
-    tcase_add_test(tc, test_jwe_refusals);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,5 +17,6 @@ Suite *itsme_suite_authorize(void);
 Suite *itsme_suite_metadata(void);
 Suite *itsme_suite_request_object(void);
 Suite *itsme_suite_interop(void);
+Suite *itsme_suite_jwe(void);
 
 #endif
