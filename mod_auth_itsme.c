@@ -50,9 +50,9 @@ static int itsme_quick_handler(request_rec *r, int lookup)
     if (lookup || r->main || r->prev)
         return DECLINED;
     sc = itsme_srv_cfg(r->server);
-    if (itsme_keys_jwks_matches(r, sc)) /* itsme direct profile: the RP's JWKS */
-        return itsme_keys_jwks_serve(r, sc);
-    if (itsme_logout_matches(r, sc)) /* issue 4: ItsmeLogoutURI */
+    if (itsme_jwks_publish_matches(r, sc)) /* itsme direct profile: the RP's JWKS */
+        return itsme_jwks_publish_serve(r, sc);
+    if (itsme_logout_matches(r, sc)) /* ItsmeLogoutURI */
         return itsme_logout_handle(r, sc);
     if (!itsme_callback_matches(r, sc))
         return DECLINED;
@@ -81,7 +81,7 @@ static void itsme_register_hooks(apr_pool_t *p)
     ap_hook_quick_handler(itsme_quick_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_authn(itsme_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
-    itsme_authz_register_hooks(p); /* issue 4: Require itsme-claim, denial answers */
+    itsme_authz_register_hooks(p); /* Require itsme-claim, denial answers */
 }
 
 AP_DECLARE_MODULE(auth_itsme) = {

@@ -276,7 +276,7 @@ static int finish(request_rec *r, const itsme_state_t *st)
     if (!target || !itsme_url_is_same_origin(target, itsme_request_origin(r)))
         target = "/";
     if (target[0] == '/')
-        target = itsme_public_url(r, target); /* issue 4: forwarded.c */
+        target = itsme_public_url(r, target); /* forwarded.c: behind a proxy too */
     apr_table_setn(r->err_headers_out, "Location", target);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ITSME01203: login complete, returning to %s",
                   ap_escape_logitem(r->pool, st->return_url ? st->return_url : "/"));

@@ -284,7 +284,7 @@ static const char *set_cookie_name(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_max_age(cmd_parms *cmd, void *dc, const char *arg)
 {
     (void)dc;
-    /* 10 s minimum (issue 4): short lifetimes are safe, and testable */
+    /* 10 s minimum: short lifetimes are safe, and testable */
     return parse_seconds(cmd, arg, 10, 604800, 0, &itsme_cmd_srv(cmd)->session_max_age);
 }
 
@@ -427,7 +427,7 @@ const command_rec itsme_cmds[] = {
     AP_INIT_TAKE1("ItsmeClientID", set_client_id, NULL, RSRC_CONF, "the client id at the OP"),
     AP_INIT_TAKE1("ItsmeClientSecret", set_client_secret, NULL, RSRC_CONF,
                   "the client secret: value, file:/path or env:NAME"),
-    /* itsme direct profile (issue 3): setters in keys.c */
+    /* itsme direct profile: setters in keys.c */
     AP_INIT_TAKE12("ItsmeClientKey", itsme_keys_set_client_key, NULL, RSRC_CONF,
                    "RSA private key (PEM file) for private_key_jwt and request objects [kid]"),
     AP_INIT_TAKE123("ItsmeDecryptionKey", itsme_keys_add_decryption_key, NULL, RSRC_CONF,
@@ -468,7 +468,7 @@ const command_rec itsme_cmds[] = {
     AP_INIT_TAKE1("ItsmeEnvPrefix", set_env_prefix, NULL, DIR_SCOPE,
                   "prefix of claim environment variables (default ITSME_)"),
     AP_INIT_TAKE1("ItsmeUnauthAction", set_unauth, NULL, DIR_SCOPE, "auth|401|pass"),
-    /* proxies and logout (issue 4): setters in forwarded.c, logout.c */
+    /* proxies and logout: setters in forwarded.c, logout.c */
     AP_INIT_ITERATE("ItsmeTrustForwardedHeaders", itsme_cmd_trust_forwarded, NULL, RSRC_CONF,
                     "proxies (IP or CIDR) whose X-Forwarded-* / Forwarded headers count"),
     AP_INIT_ITERATE("ItsmeForwardedHeaders", itsme_cmd_forwarded_headers, NULL, RSRC_CONF,

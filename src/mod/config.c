@@ -1,6 +1,6 @@
 /*
  * config.c: creating and merging the configuration records, the getters
- * that apply defaults, the post_config check and the runtime objects, and
+ * that apply defaults, the check_config checks, the runtime objects, and
  * the request-scope record.
  */
 #include "httpd.h"
@@ -96,7 +96,7 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     c->ca_bundle = PICK(ca_bundle);
     c->header_prefix = PICK(header_prefix);
     c->scrub_prefixes = union_of(p, base->scrub_prefixes, add->scrub_prefixes);
-    /* proxies and logout (issue 4) */
+    /* proxies and logout */
     c->trusted_proxies = PICK(trusted_proxies);
     c->fwd_headers = PICK_INT(fwd_headers);
     c->logout_uri = PICK(logout_uri);
@@ -380,6 +380,9 @@ int itsme_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             && check_required(ptemp, cur, c, at, cur == s && any_vhost_complete(s)) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
         if (itsme_logout_check(ptemp, cur, c) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        /* the servers itsme_config_post makes ready */
+        if (c->configured && !itsme_cfg_missing(c) && itsme_keys_check(ptemp, cur, c) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;

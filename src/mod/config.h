@@ -61,7 +61,7 @@ typedef struct {
     /* client */
     const char *client_id;
     const char *client_secret;
-    /* ---- itsme direct profile (issue 3; setters, getters in keys.c) ---- */
+    /* ---- itsme direct profile (setters, getters in keys.c) ---- */
     const itsme_jwk_t *client_key;   /* the first ItsmeClientKey: private_key_jwt,
                                         request object */
     apr_array_header_t *sig_keys;    /* every ItsmeClientKey (const itsme_jwk_t *),
@@ -82,7 +82,7 @@ typedef struct {
     const char *header_prefix;       /* server-wide scrub/export prefix */
     apr_array_header_t *scrub_prefixes; /* every ItsmeHeaderPrefix of this server and its
                                            sections (const char*, as written); NULL none */
-    /* ---- proxies and logout (issue 4; setters in forwarded.c, logout.c) ---- */
+    /* ---- proxies and logout (setters in forwarded.c, logout.c) ---- */
     apr_array_header_t *trusted_proxies; /* ItsmeTrustForwardedHeaders: apr_ipsubnet_t* */
     int fwd_headers;                 /* ItsmeForwardedHeaders: ITSME_FWD_* bits, UNSET all */
     const char *logout_uri;          /* ItsmeLogoutURI: a path */
@@ -96,7 +96,7 @@ typedef struct {
     itsme_cache_t *cache;
     itsme_http_opts_t http;
     const char *redirect_path;       /* path part of redirect_uri */
-    /* runtime, itsme direct profile (keys.c) */
+    /* runtime, itsme direct profile (keys.c, jwks.c) */
     const apr_array_header_t *decrypt_keys; /* const itsme_jwk_t *, all dec_keys */
     const char *jwks_path;           /* path part of jwks_uri */
     const char *jwks_json;           /* the RP's public JWK Set, built once */
@@ -155,7 +155,7 @@ itsme_srv_cfg_t *itsme_cmd_srv(cmd_parms *cmd);
 const char *itsme_cmd_fail(cmd_parms *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* ---- itsme direct profile (issue 3): keys.c ---- */
+/* ---- itsme direct profile: keys.c, jwks.c ---- */
 /* ItsmeExpectEncryption, default on for the itsme profile, off otherwise. */
 int itsme_cfg_expect_encryption(const itsme_srv_cfg_t *c);
 /* Client authentication and the itsme profile's own requirements: the
@@ -164,8 +164,12 @@ const char *itsme_keys_missing(const itsme_srv_cfg_t *c);
 /* Merges the fields above into c (called by itsme_merge_srv_cfg). */
 void itsme_keys_merge(itsme_srv_cfg_t *c, const itsme_srv_cfg_t *base,
                       const itsme_srv_cfg_t *add);
-/* post_config, after itsme_config_post: checks the keys of every ready
- * server and prebuilds its JWKS document. OK or HTTP_INTERNAL_SERVER_ERROR. */
+/* check_config, per complete server: every kid of the RP's keys is unique
+ * and ItsmeJWKSURI has something to publish on a path of its own (logged
+ * as ITSME02001). OK or HTTP_INTERNAL_SERVER_ERROR. */
+int itsme_keys_check(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c);
+/* post_config, after itsme_config_post: builds the decryption key array of
+ * every ready server and its JWKS document. OK or HTTP_INTERNAL_SERVER_ERROR. */
 int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s);
 const char *itsme_keys_set_client_key(cmd_parms *cmd, void *dc, const char *file,
                                       const char *kid);
@@ -175,9 +179,15 @@ const char *itsme_keys_set_service_code(cmd_parms *cmd, void *dc, const char *ar
 const char *itsme_keys_set_expect_encryption(cmd_parms *cmd, void *dc, int on);
 const char *itsme_keys_set_request_object(cmd_parms *cmd, void *dc, int on);
 const char *itsme_keys_set_jwks_uri(cmd_parms *cmd, void *dc, const char *arg);
+/* jwks.c: why ItsmeJWKSURI cannot be published (its path is the redirect
+ * URI's; no key to publish), or NULL; pure, for check_config. */
+const char *itsme_jwks_publish_check(apr_pool_t *p, const itsme_srv_cfg_t *c);
+/* jwks.c, post_config: sets jwks_path, jwks_json and jwks_len (NULL when
+ * ItsmeJWKSURI is unset); a reason safe to log when it cannot. */
+const char *itsme_jwks_publish_build(apr_pool_t *p, itsme_srv_cfg_t *c);
 /* ---- end itsme direct profile ---- */
 
-/* ---- proxies and logout (issue 4): setters in forwarded.c, logout.c ---- */
+/* ---- proxies and logout: setters in forwarded.c, logout.c ---- */
 const char *itsme_cmd_trust_forwarded(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_logout_uri(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_post_logout_redirect(cmd_parms *cmd, void *dc, const char *arg);
@@ -199,7 +209,8 @@ extern const command_rec itsme_cmds[];
 
 /* check_config (also run by "httpd -t"): every server that uses the module
  * (an Itsme* server directive, or an AuthType itsme section that applies to
- * it) must have the required directives; logout checks. OK, or
+ * it) must have the required directives; logout checks; the keys and JWKS
+ * checks of every complete server (itsme_keys_check). OK, or
  * HTTP_INTERNAL_SERVER_ERROR after logging which directive is missing where. */
 int itsme_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
 /* The path part of ItsmeRedirectURI ("/" when it has none). */

@@ -290,7 +290,7 @@ static void add_set_cookie(request_rec *r, const char *name, const char *header)
 
 static void emit(request_rec *r, const char *name, const char *value, apr_int64_t max_age)
 {
-    int secure = itsme_public_is_https(r); /* issue 4: behind a TLS proxy too */
+    int secure = itsme_public_is_https(r); /* behind a TLS proxy too */
 
     add_set_cookie(r, name,
                    apr_psprintf(r->pool,

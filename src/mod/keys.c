@@ -1,12 +1,13 @@
 /*
- * keys.c: the itsme direct profile's glue (issue 3). The RP's own keys
- * (ItsmeClientKey for private_key_jwt and request objects, ItsmeDecryptionKey
- * for encrypted ID tokens and userinfo), their public JWK Set served at
- * ItsmeJWKSURI, the encryption policy (ItsmeExpectEncryption), the request
- * object (ItsmeRequestObject), the itsme service code and the acr check.
+ * keys.c: the itsme direct profile's glue. The RP's own keys (ItsmeClientKey
+ * for private_key_jwt and request objects, ItsmeDecryptionKey for encrypted
+ * ID tokens and userinfo), the encryption policy (ItsmeExpectEncryption),
+ * the request object (ItsmeRequestObject), the itsme service code and the
+ * acr check. Their public JWK Set (ItsmeJWKSURI) is published by jwks.c.
  *
- * Keys are read once, when the configuration is read; the JWK Set document
- * is built once at post_config, so a request for it costs no key work.
+ * Keys are read once, when the configuration is read; they are checked at
+ * check_config (so "httpd -t" catches a repeated kid) and the runtime key
+ * arrays are built at post_config.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -14,7 +15,6 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
-#include "http_protocol.h"
 #include "apr_hash.h"
 #include "apr_lib.h"
 #include "apr_strings.h"
@@ -22,7 +22,6 @@
 #include "apr_uri.h"
 
 #include "core/jose.h"
-#include "core/json.h"
 #include "core/url.h"
 #include "core/proto/jwks.h"
 #include "core/proto/request_object.h"
@@ -34,9 +33,6 @@ APLOG_USE_MODULE(auth_itsme);
 #define KEYS_MAX_PEM_FILE (64 * 1024)
 #define KEYS_MAX_KID 128
 #define KEYS_MAX_SERVICE_CODE 128
-#define KEYS_JWKS_CACHE "public, max-age=3600"
-#define KEYS_SIG_ALG "RS256"
-#define KEYS_ENC_ALG "RSA-OAEP-256"
 
 /* ---- directives ---- */
 
@@ -257,7 +253,7 @@ void itsme_keys_merge(itsme_srv_cfg_t *c, const itsme_srv_cfg_t *base,
     c->jwks_uri = add->jwks_uri ? add->jwks_uri : base->jwks_uri;
 }
 
-/* ---- post_config: checks and the JWK Set document ---- */
+/* ---- check_config and post_config ---- */
 
 static const char *where(apr_pool_t *p, const server_rec *s)
 {
@@ -287,88 +283,33 @@ static const char *repeated_kid(apr_pool_t *p, const itsme_srv_cfg_t *c)
     return NULL;
 }
 
-static apr_status_t add_public(apr_pool_t *p, itsme_json_t *arr, const itsme_jwk_t *k,
-                               const char *alg)
+int itsme_keys_check(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c)
 {
-    itsme_json_t *o = itsme_jwk_public_json(p, k);
+    const char *kid = repeated_kid(p, c);
+    const char *why;
 
-    if (!o || itsme_json_set_string(o, "alg", alg) != APR_SUCCESS
-        || itsme_json_array_append(arr, o) != APR_SUCCESS)
-        return APR_ENOMEM;
-    return APR_SUCCESS;
+    if (kid)
+        why = apr_psprintf(p, "the key id '%s' is used by more than one ItsmeClientKey / "
+                              "ItsmeDecryptionKey (give each key its own kid)", kid);
+    else
+        why = itsme_jwks_publish_check(p, c);
+    if (!why)
+        return OK;
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "ITSME02001: %s: %s", where(p, s), why);
+    return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* {"keys":[every ItsmeClientKey (sig, RS256), every published
- * ItsmeDecryptionKey (enc, RSA-OAEP-256)]}; *n is the number of keys. */
-static const char *jwks_document(apr_pool_t *p, const itsme_srv_cfg_t *c, int *n)
-{
-    itsme_json_t *doc = itsme_json_object_new(p), *arr = itsme_json_array_new(p);
-    apr_status_t rv = doc && arr ? APR_SUCCESS : APR_ENOMEM;
-    int i;
-
-    *n = 0;
-    for (i = 0; rv == APR_SUCCESS && c->sig_keys && i < c->sig_keys->nelts; i++, ++*n)
-        rv = add_public(p, arr, APR_ARRAY_IDX(c->sig_keys, i, const itsme_jwk_t *),
-                        KEYS_SIG_ALG);
-    for (i = 0; rv == APR_SUCCESS && c->dec_keys && i < c->dec_keys->nelts; i++) {
-        const itsme_rp_key_t *rk = &APR_ARRAY_IDX(c->dec_keys, i, itsme_rp_key_t);
-
-        if (rk->published) {
-            rv = add_public(p, arr, rk->jwk, KEYS_ENC_ALG);
-            ++*n;
-        }
-    }
-    if (rv != APR_SUCCESS || itsme_json_set(doc, "keys", arr) != APR_SUCCESS)
-        return NULL;
-    return itsme_json_dump(p, doc);
-}
-
-static const char *uri_path(apr_pool_t *p, const char *uri)
-{
-    apr_uri_t u;
-
-    if (uri[0] == '/')
-        return uri;
-    if (apr_uri_parse(p, uri, &u) == APR_SUCCESS && u.path)
-        return u.path;
-    return "/";
-}
-
-/* The JWK Set of c, or why not (safe to log). */
-static const char *build_jwks(apr_pool_t *p, itsme_srv_cfg_t *c)
-{
-    int n = 0;
-
-    c->jwks_path = uri_path(p, c->jwks_uri);
-    if (c->redirect_path && !strcmp(c->jwks_path, c->redirect_path))
-        return "ItsmeJWKSURI has the same path as ItsmeRedirectURI";
-    c->jwks_json = jwks_document(p, c, &n);
-    if (!c->jwks_json)
-        return "cannot build the JWK Set document";
-    if (n == 0)
-        return "ItsmeJWKSURI is set, but there is no ItsmeClientKey or published "
-               "ItsmeDecryptionKey to publish";
-    c->jwks_len = strlen(c->jwks_json);
-    return NULL;
-}
-
-/* Checks one ready server and builds its runtime key objects. */
+/* Builds the runtime key objects of one ready server. */
 static const char *keys_server(apr_pool_t *p, itsme_srv_cfg_t *c)
 {
     apr_array_header_t *dk = apr_array_make(p, 2, sizeof(const itsme_jwk_t *));
-    const char *kid = repeated_kid(p, c);
     int i;
 
-    if (kid)
-        return apr_psprintf(p, "the key id '%s' is used by more than one ItsmeClientKey / "
-                               "ItsmeDecryptionKey (give each key its own kid)", kid);
     for (i = 0; c->dec_keys && i < c->dec_keys->nelts; i++)
         APR_ARRAY_PUSH(dk, const itsme_jwk_t *) = APR_ARRAY_IDX(c->dec_keys, i,
                                                                 itsme_rp_key_t).jwk;
     c->decrypt_keys = dk; /* never NULL once ready: see itsme_keys_for_id_token */
-    c->jwks_path = NULL;
-    c->jwks_json = NULL;
-    return c->jwks_uri ? build_jwks(p, c) : NULL;
+    return itsme_jwks_publish_build(p, c);
 }
 
 int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s)
@@ -382,7 +323,7 @@ int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s)
         if (!c->ready)
             continue;
         if ((why = keys_server(pconf, c)) != NULL) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, cur, "ITSME02001: %s: %s", where(pconf, cur),
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, cur, "ITSME02007: %s: %s", where(pconf, cur),
                          why);
             c->ready = 0;
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -394,31 +335,6 @@ int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s)
                      itsme_cfg_expect_encryption(c) ? "expected" : "optional",
                      c->jwks_path ? c->jwks_path : "(not published)");
     }
-    return OK;
-}
-
-/* ---- the JWK Set at ItsmeJWKSURI ---- */
-
-int itsme_keys_jwks_matches(request_rec *r, const itsme_srv_cfg_t *sc)
-{
-    return sc->ready && sc->jwks_json && r->parsed_uri.path
-           && strcmp(r->parsed_uri.path, sc->jwks_path) == 0;
-}
-
-int itsme_keys_jwks_serve(request_rec *r, const itsme_srv_cfg_t *sc)
-{
-    if (r->method_number != M_GET) { /* HEAD is M_GET with header_only */
-        apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
-        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
-                               "The key set is read with GET.");
-    }
-    ap_set_content_type(r, "application/json");
-    apr_table_setn(r->headers_out, "Cache-Control", KEYS_JWKS_CACHE);
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    ap_set_content_length(r, (apr_off_t)sc->jwks_len);
-    if (!r->header_only)
-        ap_rwrite(sc->jwks_json, (int)sc->jwks_len, r);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME02003: served the RP's JWK Set");
     return OK;
 }
 

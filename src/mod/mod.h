@@ -21,7 +21,7 @@ typedef struct {
     apr_table_t *jar;                /* our cookies (cookie.c) */
     const char *jar_base;            /* the cookie name the jar was read for */
     const itsme_session_t *session;  /* validated session, once known */
-    const char *public_origin;       /* forwarded.c (issue 4), once computed */
+    const char *public_origin;       /* forwarded.c, once computed */
 } itsme_req_t;
 
 request_rec *itsme_initial_request(request_rec *r);
@@ -85,12 +85,9 @@ const char *itsme_session_acr(request_rec *r, const itsme_srv_cfg_t *sc, const c
 int itsme_callback_matches(request_rec *r, const itsme_srv_cfg_t *sc);
 int itsme_callback_handle(request_rec *r, const itsme_srv_cfg_t *sc);
 
-/* ---- keys.c: itsme direct profile (issue 3) ---- */
+/* ---- keys.c: itsme direct profile ---- */
 #define ITSME_ACR_BASIC "http://itsme.services/v2/claim/acr_basic"
 #define ITSME_ACR_ADVANCED "http://itsme.services/v2/claim/acr_advanced"
-/* The RP's JWK Set at ItsmeJWKSURI (quick handler). */
-int itsme_keys_jwks_matches(request_rec *r, const itsme_srv_cfg_t *sc);
-int itsme_keys_jwks_serve(request_rec *r, const itsme_srv_cfg_t *sc);
 /* The decryption keys for this ID token: all of them when encryption is
  * expected or the token is a JWE, else NULL (a plain JWS is wanted). */
 const apr_array_header_t *itsme_keys_for_id_token(request_rec *r, const itsme_srv_cfg_t *sc,
@@ -106,7 +103,11 @@ apr_status_t itsme_keys_request_object(request_rec *r, const itsme_srv_cfg_t *sc
                                        const itsme_metadata_t *md, itsme_authz_req_t *az,
                                        itsme_err_t **err);
 
-/* ---- issue 4: authorization, proxies, logout ---- */
+/* ---- jwks.c: the RP's JWK Set at ItsmeJWKSURI (quick handler) ---- */
+int itsme_jwks_publish_matches(request_rec *r, const itsme_srv_cfg_t *sc);
+int itsme_jwks_publish_serve(request_rec *r, const itsme_srv_cfg_t *sc);
+
+/* ---- authorization, proxies, logout ---- */
 /* forwarded.c: scheme://host[:port] as the client sees it (forwarded
  * headers of a trusted proxy honoured), its https-ness, and origin + path. */
 const char *itsme_public_origin(request_rec *r);
@@ -119,6 +120,6 @@ int itsme_logout_matches(request_rec *r, const itsme_srv_cfg_t *sc);
 int itsme_logout_handle(request_rec *r, const itsme_srv_cfg_t *sc);
 /* page.c: the HTML of an error page (title and message escaped). */
 const char *itsme_page_html(request_rec *r, const char *title, const char *msg);
-/* ---- end issue 4 ---- */
+/* ---- end authorization, proxies, logout ---- */
 
 #endif

@@ -18,8 +18,8 @@ def keys(workdir):
 
 
 def startup(workdir, name, conf, timeout=15):
-    """(started, output): -t first (directive setters), then a real start
-    (post_config checks, which -t does not run). Started means harness's
+    """(started, output): -t first (directive setters and the check_config
+    checks), then a real start (post_config). Started means harness's
     Httpd.start saw this httpd write its pid file, serve its port and stay
     alive, not merely that something answered on the port."""
     h = harness.Httpd(workdir, name, conf)
@@ -108,6 +108,9 @@ def test_bad_service_code(workdir, keys, code):
 def test_kids_must_be_unique(workdir, keys):
     conf = server_conf(DISCOVERY, "rp", keys, f"ItsmeDecryptionKey {keys.enc_old} s1\n")
     assert_refused(workdir, "itsme-dupkid", conf, "ITSME02001", "'s1'")
+    # caught by the configuration test already (check_config), not only at start
+    t = harness.Httpd(workdir, "itsme-dupkid-t", conf).configtest()
+    assert t.returncode != 0 and "ITSME02001" in t.stdout + t.stderr, t
 
 
 def test_same_key_twice_is_refused(workdir, keys):
