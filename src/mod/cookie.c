@@ -47,24 +47,12 @@ static int is_ours(const char *name, const char *base)
     return 1;
 }
 
-static char *trim_ws(char *s)
-{
-    char *e;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-        *--e = '\0';
-    return s;
-}
-
 static void parse_piece(parse_ctx_t *c, char *piece)
 {
     char *eq, *name, *value;
     apr_size_t n;
 
-    piece = trim_ws(piece);
+    piece = itsme_trim_ows(piece);
     if (!*piece)
         return;
     eq = strchr(piece, '=');
@@ -73,14 +61,14 @@ static void parse_piece(parse_ctx_t *c, char *piece)
         return;
     }
     *eq = '\0';
-    name = trim_ws(piece);
+    name = itsme_trim_ows(piece);
     if (!is_ours(name, c->base)) {
         *eq = '=';
         APR_ARRAY_PUSH(c->others, const char *) = piece;
         return;
     }
     c->found = 1;
-    value = trim_ws(eq + 1);
+    value = itsme_trim_ows(eq + 1);
     n = strlen(value);
     if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
         value[n - 1] = '\0';

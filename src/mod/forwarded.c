@@ -197,18 +197,6 @@ static int valid_authority(const char *a)
 
 /* ---- header parsing ---- */
 
-static char *trim(char *s)
-{
-    char *e;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-        *--e = '\0';
-    return s;
-}
-
 /* The last element of a comma-separated header value (quotes respected). */
 static char *last_element(apr_pool_t *p, const char *v)
 {
@@ -223,7 +211,7 @@ static char *last_element(apr_pool_t *p, const char *v)
         else if (!quoted && *c == ',')
             start = c + 1;
     }
-    return trim(apr_pstrdup(p, start));
+    return itsme_trim_ows(apr_pstrdup(p, start));
 }
 
 /* RFC 7239 value: token or quoted-string (backslash escapes removed). NULL
@@ -232,7 +220,7 @@ static const char *pair_value(apr_pool_t *p, char *v)
 {
     char *out, *o;
 
-    v = trim(v);
+    v = itsme_trim_ows(v);
     if (*v != '"')
         return *v && !strchr(v, '"') ? v : NULL;
     out = o = apr_palloc(p, strlen(v));
@@ -242,7 +230,7 @@ static const char *pair_value(apr_pool_t *p, char *v)
         *o++ = *v;
     }
     *o = '\0';
-    return *v == '"' && trim(v + 1)[0] == '\0' ? out : NULL;
+    return *v == '"' && itsme_trim_ows(v + 1)[0] == '\0' ? out : NULL;
 }
 
 typedef struct {
@@ -263,7 +251,7 @@ static int parse_forwarded(apr_pool_t *p, const char *header, fwd_t *f)
         if (!eq)
             return 0;
         *eq = '\0';
-        name = trim(pair);
+        name = itsme_trim_ows(pair);
         value = pair_value(p, eq + 1);
         if (!value)
             return 0;

@@ -99,20 +99,27 @@ const char *itsme_cmd_logout_allow(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* url is absolute and on an origin of ItsmeLogoutRedirectAllow. */
+static int on_allow_list(const itsme_srv_cfg_t *c, const char *url)
+{
+    int i;
+
+    if (!itsme_url_is_absolute(url))
+        return 0;
+    for (i = 0; c->logout_allow && i < c->logout_allow->nelts; i++)
+        if (itsme_url_is_same_origin(url, APR_ARRAY_IDX(c->logout_allow, i, const char *)))
+            return 1;
+    return 0;
+}
+
 /* An absolute ItsmePostLogoutRedirect on an origin of the allow-list. The
  * public origin of the server is not known before a request, so even a URL
  * on it has to be listed (or written as a path). */
 static int post_logout_allowed(const itsme_srv_cfg_t *c)
 {
-    int i;
-
     if (!c->post_logout_redirect || c->post_logout_redirect[0] == '/')
         return 1;
-    for (i = 0; c->logout_allow && i < c->logout_allow->nelts; i++)
-        if (itsme_url_is_same_origin(c->post_logout_redirect,
-                                     APR_ARRAY_IDX(c->logout_allow, i, const char *)))
-            return 1;
-    return 0;
+    return on_allow_list(c, c->post_logout_redirect);
 }
 
 int itsme_logout_check(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c)
@@ -171,18 +178,10 @@ static void end_local_session(request_rec *r, const itsme_srv_cfg_t *sc)
 /* The absolute URL to continue to, or NULL when `wanted` is refused. */
 static const char *logout_target(request_rec *r, const itsme_srv_cfg_t *sc, const char *wanted)
 {
-    int i;
-
     if (!wanted)
         wanted = sc->post_logout_redirect ? sc->post_logout_redirect : "/";
-    else if (!itsme_url_is_same_origin(wanted, itsme_public_origin(r))) {
-        for (i = 0; sc->logout_allow && i < sc->logout_allow->nelts; i++)
-            if (itsme_url_is_absolute(wanted)
-                && itsme_url_is_same_origin(wanted,
-                                            APR_ARRAY_IDX(sc->logout_allow, i, const char *)))
-                return wanted;
-        return NULL;
-    }
+    else if (!itsme_url_is_same_origin(wanted, itsme_public_origin(r)))
+        return on_allow_list(sc, wanted) ? wanted : NULL;
     return wanted[0] == '/' ? itsme_public_url(r, wanted) : wanted;
 }
 

@@ -5,6 +5,8 @@
 #ifndef ITSME_MOD_H
 #define ITSME_MOD_H
 
+#include <string.h>
+
 #include "httpd.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -13,6 +15,20 @@
 #include "core/proto/state.h"
 #include "core/session/session.h"
 #include "mod/config.h"
+
+/* Optional white space (spaces, tabs) cut from both ends of a header-field
+ * piece, in place (cookie.c, forwarded.c). */
+static inline char *itsme_trim_ows(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        *--e = '\0';
+    return s;
+}
 
 /* ---- request-scope record (config.c) ----
  * Lives in the initial request (r->main / r->prev walked back), so
