@@ -12,6 +12,7 @@
 #include "mod/config.h"
 #include "mod/cookie.h"
 #include "mod/mod.h"
+#include "mod/store.h"
 
 #ifndef ITSME_VERSION
 #define ITSME_VERSION "0.0.0"
@@ -25,9 +26,24 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     if (rc == OK)
         rc = itsme_keys_post_config(pconf, s); /* itsme direct profile: RP keys, JWKS */
     if (rc == OK)
+        rc = itsme_store_post_config(pconf, s); /* ItsmeSessionStore */
+    if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
     return rc;
+}
+
+static int itsme_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    itsme_store_pre_config(pconf); /* the session store's mutex type */
+    return OK;
+}
+
+static void itsme_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    itsme_store_child_init(pchild, s);
 }
 
 /* Every request: claim headers a client sent are dropped, and our cookies
@@ -74,7 +90,9 @@ static void itsme_register_hooks(apr_pool_t *p)
 {
     (void)p;
     /* check_config runs for "httpd -t" too (post_config does not) */
+    ap_hook_pre_config(itsme_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(itsme_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(itsme_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(itsme_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(itsme_header_parser, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(itsme_fixups, NULL, NULL, APR_HOOK_REALLY_LAST);

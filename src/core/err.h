@@ -21,7 +21,8 @@ typedef enum {
     ITSME_E_TOKEN,        /* a token failed validation (signature, iss, aud...) */
     ITSME_E_CRYPTO,       /* decrypt/open failed: tampered or foreign data */
     ITSME_E_EXPIRED,      /* a time-bound value is too old */
-    ITSME_E_CONFIG        /* configuration is wrong or incomplete */
+    ITSME_E_CONFIG,       /* configuration is wrong or incomplete */
+    ITSME_E_UNAVAILABLE   /* a shared session store cannot be reached (503) */
 } itsme_err_kind_e;
 
 typedef struct itsme_err itsme_err_t;

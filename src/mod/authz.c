@@ -185,7 +185,7 @@ static void want_rule_claim(cmd_parms *cmd, const claim_rule_t *rule)
         d = itsme_create_dir_cfg(cmd->pool, cmd->path);
         ap_set_module_config(cmd->context, &auth_itsme_module, d);
     }
-    itsme_cfg_want_claim(cmd->pool, d, claim, 1);
+    itsme_cfg_want_claim(cmd, d, claim, 1);
 }
 
 static const char *claim_parse_line(cmd_parms *cmd, const char *line, const void **parsed)

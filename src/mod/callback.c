@@ -1,8 +1,10 @@
 /*
  * callback.c: the redirect URI. Served from the quick handler (before any
  * access control runs): checks the answer against the sealed state cookie,
- * exchanges the code, validates the ID token, gathers the claims, seals the
- * session into its cookie and sends the browser back where it started.
+ * exchanges the code, validates the ID token, gathers the claims, keeps the
+ * session (session.c: in its cookie, or in the session store) and sends the
+ * browser back where it started. With a store, an answer already used is
+ * refused before its code is exchanged.
  */
 #include "httpd.h"
 #include "http_core.h"
@@ -41,16 +43,6 @@ int itsme_callback_matches(request_rec *r, const itsme_srv_cfg_t *sc)
 {
     return sc->ready && sc->redirect_path && r->parsed_uri.path
            && strcmp(r->parsed_uri.path, sc->redirect_path) == 0;
-}
-
-static int ct_equal(const char *a, const char *b)
-{
-    apr_size_t la = strlen(a), lb = strlen(b), i;
-    unsigned char d = (unsigned char)(la != lb);
-
-    for (i = 0; i < la; i++)
-        d |= (unsigned char)(a[i] ^ b[i < lb ? i : 0]);
-    return d == 0 && lb > 0;
 }
 
 static int state_syntax_ok(const char *s)
@@ -111,10 +103,30 @@ static int is_timeout(const itsme_err_t *e)
     return 0;
 }
 
+/* The session does not fit its cookie: the person is told, the admin is
+ * told the fix. */
+static int session_too_large(request_rec *r, const itsme_err_t *err)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "ITSME05020: login refused: %s; the claims asked for (ItsmeClaims, Require "
+                  "itsme-claim) need a server-side session: set ItsmeSessionStore "
+                  "socache:shmcb (one host) or socache:redis:<host>:<port> (a cluster)",
+                  itsme_err_str(r->pool, err));
+    return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, "Sign-in could not be completed",
+                           "Your identity was confirmed, but this site cannot keep your "
+                           "sign-in with the information it asked for. The site's "
+                           "administrator can find the details in the server log. Please "
+                           "try again later.");
+}
+
 static int login_error(request_rec *r, const char *what, const itsme_err_t *err)
 {
     itsme_err_kind_e kind = itsme_err_root_kind(err);
 
+    if (kind == ITSME_E_UNAVAILABLE)
+        return itsme_session_unavailable(r, 1, err);
+    if (kind == ITSME_E_CONFIG && err->status == APR_ENOSPC && !strcmp(what, "session"))
+        return session_too_large(r, err);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ITSME01202: login failed (%s): %s", what,
                   itsme_err_str(r->pool, err));
     switch (kind) {
@@ -263,8 +275,9 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
      * kept only when a logout can use it (it doubles the cookie) */
     s.id_token = l->sc->logout_uri && l->md->end_session_endpoint ? idt->raw : NULL;
     s.acr = itsme_session_acr(l->r, l->sc, st->acr, idt->acr);
+    itsme_session_keep_claims(l->r, l->sc, &s, st->wanted_claims);
     *what = "session";
-    return itsme_session_store(l->r, l->sc, &s, err);
+    return itsme_session_save(l->r, l->sc, &s, 1, err);
 }
 
 /* ---- the handler ---- */
@@ -283,29 +296,32 @@ static int finish(request_rec *r, const itsme_state_t *st)
     return HTTP_MOVED_TEMPORARILY;
 }
 
-/* Finds, expires and opens the state cookie of this answer; returns 0 and
- * *st, or the status of the page sent. */
+/* Finds and expires the state cookie of this answer and, with a store,
+ * marks it used; returns 0 and *st, or the status of the page sent. */
 static int take_state(request_rec *r, const itsme_srv_cfg_t *sc, const apr_table_t *q,
                       itsme_state_t **st)
 {
-    const char *base = itsme_cfg_cookie_name(sc), *name;
-    const char *state = apr_table_get(q, "state");
+    const char *state = apr_table_get(q, "state"), *name = NULL;
     itsme_err_t *err = NULL;
+    apr_status_t rv;
 
     if (!state_syntax_ok(state))
         return bad_request(r, "state missing or malformed", "The login answer is incomplete.");
-    name = itsme_cookie_state_name(r->pool, base, state);
-    if (!apr_table_get(itsme_cookie_jar(r, base), name))
-        return bad_request(r, "no state cookie for this state (expired or replayed)",
+    rv = itsme_flow_find_state(r, sc, state, st, &name, &err);
+    if (APR_STATUS_IS_ENOENT(rv))
+        return bad_request(r, "no state cookie (expired, replayed, or another browser)",
                            "The login session expired or was already used. Please start "
                            "again.");
-    itsme_cookie_clear(r, base, name);
-    if (itsme_state_cookie_open(r, sc, name, st, &err) != APR_SUCCESS)
+    if (rv != APR_SUCCESS)
         return bad_request(r, itsme_err_str(r->pool, err),
                            "The login session expired or is not valid. Please start again.");
-    if (!ct_equal((*st)->state, state))
-        return bad_request(r, "state does not match its cookie",
-                           "The login answer does not belong to this browser.");
+    itsme_cookie_clear(r, itsme_cfg_cookie_name(sc), name);
+    rv = itsme_flow_mark_used(r, sc, *st, &err);
+    if (rv == APR_EEXIST)
+        return bad_request(r, itsme_err_str(r->pool, err),
+                           "This login answer was already used. Please start again.");
+    if (rv != APR_SUCCESS)
+        return itsme_session_unavailable(r, 1, err);
     return 0;
 }
 

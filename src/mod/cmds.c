@@ -19,6 +19,7 @@
 #include "core/url.h"
 #include "core/session/codec.h"
 #include "mod/config.h"
+#include "mod/store.h"
 
 APLOG_USE_MODULE(auth_itsme);
 
@@ -300,6 +301,13 @@ static const char *set_http_timeout(cmd_parms *cmd, void *dc, const char *arg)
     return parse_seconds(cmd, arg, 1, 60, 0, &itsme_cmd_srv(cmd)->http_timeout);
 }
 
+static const char *set_cookie_persistent(cmd_parms *cmd, void *dc, int on)
+{
+    (void)dc;
+    itsme_cmd_srv(cmd)->cookie_persistent = on ? 1 : 0;
+    return NULL;
+}
+
 static const char *set_ca_bundle(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *path = ap_server_root_relative(cmd->pool, arg);
@@ -322,7 +330,7 @@ static const char *add_claim(cmd_parms *cmd, void *dcv, const char *arg)
 
     if (!itsme_claim_is_canonical(arg))
         return itsme_cmd_fail(cmd, "'%s' is not a canonical claim name (see the claim list)", arg);
-    itsme_cfg_want_claim(cmd->pool, d, arg, 0);
+    itsme_cfg_want_claim(cmd, d, arg, 0);
     return NULL;
 }
 
@@ -447,6 +455,10 @@ const command_rec itsme_cmds[] = {
                     "passphrases (value, file:/path or env:NAME); the first seals"),
     AP_INIT_TAKE1("ItsmeCookieName", set_cookie_name, NULL, RSRC_CONF,
                   "session cookie name (default itsme_session)"),
+    AP_INIT_TAKE1("ItsmeSessionStore", itsme_cmd_session_store, NULL, RSRC_CONF,
+                  "cookie | socache:<provider>[:<args>]: where sessions are kept"),
+    AP_INIT_FLAG("ItsmeCookiePersistent", set_cookie_persistent, NULL, RSRC_CONF,
+                 "on: the session cookie outlives the browser session (Max-Age)"),
     AP_INIT_TAKE1("ItsmeSessionMaxAge", set_max_age, NULL, RSRC_CONF,
                   "session lifetime in seconds (10..604800, default 28800)"),
     AP_INIT_TAKE1("ItsmeSessionInactivityTimeout", set_inactivity, NULL, RSRC_CONF,

@@ -14,6 +14,7 @@
 #include "core/url.h"
 #include "mod/config.h"
 #include "mod/mod.h"
+#include "mod/store.h"
 
 APLOG_USE_MODULE(auth_itsme);
 
@@ -58,6 +59,7 @@ void *itsme_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->session_max_age = ITSME_UNSET;
     c->session_inactivity = ITSME_UNSET;
     c->http_timeout = ITSME_UNSET;
+    c->cookie_persistent = ITSME_UNSET;
     c->fwd_headers = ITSME_UNSET;
     /* itsme direct profile (keys.c) */
     c->expect_encryption = ITSME_UNSET;
@@ -90,6 +92,10 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     c->redirect_uri = PICK(redirect_uri);
     c->passphrases = PICK(passphrases);
     c->cookie_name = PICK(cookie_name);
+    c->store_spec = PICK(store_spec);
+    c->store = add->store_spec ? add->store : base->store;
+    c->cookie_persistent = PICK_INT(cookie_persistent);
+    c->kept_claims = union_of(p, base->kept_claims, add->kept_claims);
     c->session_max_age = PICK_INT(session_max_age);
     c->session_inactivity = PICK_INT(session_inactivity);
     c->http_timeout = PICK_INT(http_timeout);
@@ -224,18 +230,56 @@ const char *itsme_cfg_missing(const itsme_srv_cfg_t *c)
     return itsme_keys_missing(c);
 }
 
-void itsme_cfg_want_claim(apr_pool_t *p, itsme_dir_cfg_t *d, const char *claim, int from_rule)
+static void add_name(apr_pool_t *p, apr_array_header_t **list, const char *name)
 {
-    apr_array_header_t **list = from_rule ? &d->rule_claims : &d->claims_set;
-
     if (!*list)
         *list = apr_array_make(p, 4, sizeof(const char *));
-    if (!has_name(*list, claim))
-        APR_ARRAY_PUSH(*list, const char *) = claim;
-    if (!d->claims)
-        d->claims = apr_array_make(p, 4, sizeof(const char *));
-    if (!has_name(d->claims, claim))
-        APR_ARRAY_PUSH(d->claims, const char *) = claim;
+    if (!has_name(*list, name))
+        APR_ARRAY_PUSH(*list, const char *) = name;
+}
+
+void itsme_cfg_want_claim(cmd_parms *cmd, itsme_dir_cfg_t *d, const char *claim, int from_rule)
+{
+    apr_pool_t *p = cmd->pool;
+    apr_array_header_t **list = from_rule ? &d->rule_claims : &d->claims_set;
+
+    /* the server configuration, not an .htaccess file read at request time */
+    if (cmd->override & (ACCESS_CONF | RSRC_CONF)) {
+        itsme_srv_cfg_t *sc = itsme_srv_cfg(cmd->server);
+
+        add_name(p, &sc->kept_claims, claim);
+        if (!strcmp(claim, "age"))
+            add_name(p, &sc->kept_claims, "birthdate");
+    }
+
+    add_name(p, list, claim);
+    add_name(p, &d->claims, claim);
+}
+
+/* 1 when the space-separated list has name (or age, for birthdate). */
+static int listed(const char *list, const char *name)
+{
+    apr_size_t n = strlen(name);
+    const char *at;
+
+    for (at = list; at && (at = strstr(at, name)) != NULL; at += n)
+        if ((at == list || at[-1] == ' ') && (at[n] == ' ' || at[n] == '\0'))
+            return 1;
+    return list && !strcmp(name, "birthdate") && listed(list, "age");
+}
+
+int itsme_cfg_keeps_claim(const itsme_srv_cfg_t *c, const char *wanted, const char *claim)
+{
+    /* the type and issuing country of a national number qualify it */
+    if (!strcmp(claim, "nin_type") || !strcmp(claim, "nin_issuing_country"))
+        if (itsme_cfg_keeps_claim(c, wanted, "nin"))
+            return 1;
+    return has_name(c->kept_claims, claim) || listed(wanted, claim);
+}
+
+int itsme_cfg_cookie_persistent(const itsme_srv_cfg_t *c)
+{
+    return c->cookie_persistent == 1;
 }
 
 const char *itsme_cfg_redirect_path(apr_pool_t *p, const itsme_srv_cfg_t *c)
@@ -380,6 +424,8 @@ int itsme_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             && check_required(ptemp, cur, c, at, cur == s && any_vhost_complete(s)) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
         if (itsme_logout_check(ptemp, cur, c) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        if (itsme_store_check(ptemp, cur, c) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
         /* the servers itsme_config_post makes ready */
         if (c->configured && !itsme_cfg_missing(c) && itsme_keys_check(ptemp, cur, c) != OK)

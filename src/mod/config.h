@@ -49,6 +49,9 @@ typedef struct {
     int published;                   /* 0: "retired", decrypts but not in the JWKS */
 } itsme_rp_key_t;
 
+/* ItsmeSessionStore socache:... (store.c); NULL: the cookie store */
+typedef struct itsme_store itsme_store_t;
+
 typedef struct {
     int configured;                  /* an Itsme* directive (other than
                                         ItsmeHeaderPrefix) applies here */
@@ -75,6 +78,12 @@ typedef struct {
     const char *redirect_uri;        /* path or absolute URL */
     apr_array_header_t *passphrases; /* const char*, first seals */
     const char *cookie_name;
+    const char *store_spec;          /* ItsmeSessionStore as written; NULL unset */
+    itsme_store_t *store;            /* its socache store; NULL: cookie (store.c) */
+    int cookie_persistent;           /* ItsmeCookiePersistent 0/1, ITSME_UNSET */
+    apr_array_header_t *kept_claims; /* canonical claims some location of this server
+                                        asks for (ItsmeClaims, Require itsme-claim);
+                                        what a session keeps. NULL none */
     int session_max_age;             /* seconds, ITSME_UNSET */
     int session_inactivity;          /* seconds, 0 = off, ITSME_UNSET */
     int http_timeout;                /* seconds, ITSME_UNSET */
@@ -146,8 +155,14 @@ int itsme_cfg_issuer_fits(const itsme_srv_cfg_t *c, const char *iss);
 /* The first required directive that is missing, or NULL when complete. */
 const char *itsme_cfg_missing(const itsme_srv_cfg_t *c);
 /* Adds a canonical claim to what a login under d asks for: from ItsmeClaims
- * (from_rule 0) or from a Require itsme-claim rule (1). Kept once. */
-void itsme_cfg_want_claim(apr_pool_t *p, itsme_dir_cfg_t *d, const char *claim, int from_rule);
+ * (from_rule 0) or from a Require itsme-claim rule (1). Kept once. In the
+ * server configuration (not .htaccess) also to the server's kept_claims. */
+void itsme_cfg_want_claim(cmd_parms *cmd, itsme_dir_cfg_t *d, const char *claim, int from_rule);
+/* 1 when a session of this server keeps `claim` (kept_claims, or the
+ * space-separated claims the login asked for; birthdate when age is). */
+int itsme_cfg_keeps_claim(const itsme_srv_cfg_t *c, const char *wanted, const char *claim);
+/* ItsmeCookiePersistent, default off. */
+int itsme_cfg_cookie_persistent(const itsme_srv_cfg_t *c);
 
 /* Directive setters' helpers (cmds.c): the server record a setter writes
  * (marked as using the module), and "<Directive>: <message>" for errors. */

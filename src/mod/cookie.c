@@ -2,8 +2,7 @@
  * cookie.c: reading our cookies from the request (once, then stripped from
  * the Cookie header so backends never see them) and writing them back
  * (Set-Cookie in err_headers_out, so they survive redirects and error pages),
- * with chunking for session values too large for one cookie; login state
- * cookies are always single cookies.
+ * always one cookie each (see the budget in cookie.h).
  */
 #include "httpd.h"
 #include "http_log.h"
@@ -15,8 +14,6 @@
 #include "mod/mod.h"
 
 APLOG_USE_MODULE(auth_itsme);
-
-#define CHUNK_MARK "chunks:"
 
 typedef struct {
     apr_pool_t *p;
@@ -134,51 +131,9 @@ apr_table_t *itsme_cookie_jar(request_rec *r, const char *base)
     return q->jar;
 }
 
-static int chunk_count(const char *v)
-{
-    char *end = NULL;
-    long n;
-
-    if (strncmp(v, CHUNK_MARK, sizeof(CHUNK_MARK) - 1) != 0)
-        return 0;
-    v += sizeof(CHUNK_MARK) - 1;
-    if (!apr_isdigit(*v))
-        return -1;
-    n = strtol(v, &end, 10);
-    if (*end || n < 1 || n > ITSME_COOKIE_MAX_CHUNKS)
-        return -1;
-    return (int)n;
-}
-
 const char *itsme_cookie_get(request_rec *r, const char *base, const char *name)
 {
-    apr_table_t *jar = itsme_cookie_jar(r, base);
-    const char *v = apr_table_get(jar, name);
-    apr_array_header_t *parts;
-    int n, i;
-
-    if (!v)
-        return NULL;
-    n = chunk_count(v);
-    if (n == 0)
-        return v;
-    if (n < 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ITSME01301: cookie %s: bad chunk count",
-                      name);
-        return NULL;
-    }
-    parts = apr_array_make(r->pool, n, sizeof(const char *));
-    for (i = 1; i <= n; i++) {
-        const char *c = apr_table_get(jar, apr_psprintf(r->pool, "%s_%d", name, i));
-
-        if (!c) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          "ITSME01302: cookie %s: chunk %d of %d is missing", name, i, n);
-            return NULL;
-        }
-        APR_ARRAY_PUSH(parts, const char *) = c;
-    }
-    return apr_array_pstrcat(r->pool, parts, 0);
+    return apr_table_get(itsme_cookie_jar(r, base), name);
 }
 
 typedef struct {
@@ -210,9 +165,9 @@ apr_array_header_t *itsme_cookie_state_names(request_rec *r, const char *base)
     return c.out;
 }
 
-const char *itsme_cookie_state_name(apr_pool_t *p, const char *base, const char *state)
+const char *itsme_cookie_state_name(apr_pool_t *p, const char *base, int slot)
 {
-    return apr_pstrcat(p, base, ITSME_STATE_COOKIE_INFIX, apr_pstrndup(p, state, 16), NULL);
+    return apr_psprintf(p, "%s" ITSME_STATE_COOKIE_INFIX "%d", base, slot);
 }
 
 /* ---- response side ---- */
@@ -276,17 +231,19 @@ static void add_set_cookie(request_rec *r, const char *name, const char *header)
         apr_table_addn(r->err_headers_out, "Set-Cookie", header);
 }
 
+/* max_age < 0: a browser-session cookie; 0: an expiry */
 static void emit(request_rec *r, const char *name, const char *value, apr_int64_t max_age)
 {
     int secure = itsme_public_is_https(r); /* behind a TLS proxy too */
+    const char *lifetime = "";
 
+    if (max_age == 0)
+        lifetime = "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+    else if (max_age > 0)
+        lifetime = apr_psprintf(r->pool, "; Max-Age=%" APR_INT64_T_FMT, max_age);
     add_set_cookie(r, name,
-                   apr_psprintf(r->pool,
-                                "%s=%s; Path=/; Max-Age=%" APR_INT64_T_FMT "%s"
-                                "; HttpOnly; SameSite=Lax%s",
-                                name, value, max_age,
-                                max_age > 0 ? "" : "; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-                                secure ? "; Secure" : ""));
+                   apr_psprintf(r->pool, "%s=%s; Path=/%s; HttpOnly; SameSite=Lax%s", name,
+                                value, lifetime, secure ? "; Secure" : ""));
 }
 
 /* Expires name_<k> for every k > keep the request carried. */
@@ -307,39 +264,12 @@ static void expire_chunks(request_rec *r, const char *base, const char *name, in
     }
 }
 
-void itsme_cookie_set(request_rec *r, const char *base, const char *name, const char *value,
-                      apr_int64_t max_age)
-{
-    apr_size_t len = strlen(value), off;
-    int n = 0;
-
-    if (max_age < 1)
-        max_age = 1;
-    if (len <= ITSME_COOKIE_CHUNK) {
-        emit(r, name, value, max_age);
-    }
-    else {
-        for (off = 0; off < len; off += ITSME_COOKIE_CHUNK) {
-            apr_size_t l = len - off < ITSME_COOKIE_CHUNK ? len - off : ITSME_COOKIE_CHUNK;
-
-            n++;
-            emit(r, apr_psprintf(r->pool, "%s_%d", name, n),
-                 apr_pstrmemdup(r->pool, value + off, l), max_age);
-        }
-        emit(r, name, apr_psprintf(r->pool, CHUNK_MARK "%d", n), max_age);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "ITSME01303: cookie %s written in %d chunks (%" APR_SIZE_T_FMT " bytes)",
-                      name, n, len);
-    }
-    expire_chunks(r, base, name, n);
-}
-
-apr_status_t itsme_cookie_set_one(request_rec *r, const char *name, const char *value,
-                                  apr_int64_t max_age)
+apr_status_t itsme_cookie_set(request_rec *r, const char *name, const char *value,
+                              apr_int64_t max_age)
 {
     if (strlen(value) > ITSME_COOKIE_SINGLE_MAX)
         return APR_ENOSPC;
-    emit(r, name, value, max_age < 1 ? 1 : max_age);
+    emit(r, name, value, max_age == 0 ? 1 : max_age);
     return APR_SUCCESS;
 }
 

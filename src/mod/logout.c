@@ -1,7 +1,9 @@
 /*
  * logout.c: ItsmeLogoutURI, answered from the quick handler like the
- * redirect URI. GET or POST ends the local session (the session cookie, its
- * chunks and every pending login state cookie are expired), then sends the
+ * redirect URI. GET or POST ends the local session (with a session store
+ * its record is deleted, so a copy of the cookie no longer opens it on any
+ * node; the session cookie, any chunks of older versions and every pending
+ * login state cookie are expired), then sends the
  * browser on: to the OP's end_session_endpoint (RP-initiated logout, with
  * id_token_hint, post_logout_redirect_uri and client_id) when the session
  * kept an ID token for it, else straight to the target. itsme itself has no
@@ -158,7 +160,7 @@ static const char *session_id_token(request_rec *r, const itsme_srv_cfg_t *sc)
 {
     itsme_session_t *s = NULL;
 
-    if (itsme_session_read(r, sc, &s, NULL, NULL) != APR_SUCCESS
+    if (itsme_session_load(r, sc, &s, NULL, NULL) != APR_SUCCESS
         || !itsme_cfg_issuer_fits(sc, s->issuer))
         return NULL;
     return s->id_token;
@@ -170,7 +172,7 @@ static void end_local_session(request_rec *r, const itsme_srv_cfg_t *sc)
     apr_array_header_t *states = itsme_cookie_state_names(r, base);
     int i;
 
-    itsme_cookie_clear(r, base, base);
+    itsme_session_end(r, sc); /* with a store, the record is deleted */
     for (i = 0; i < states->nelts; i++)
         itsme_cookie_clear(r, base, APR_ARRAY_IDX(states, i, const char *));
 }

@@ -30,6 +30,17 @@ static inline char *itsme_trim_ows(char *s)
     return s;
 }
 
+/* Constant-time string equality (1 when equal and b is not empty). */
+static inline int itsme_ct_equal(const char *a, const char *b)
+{
+    apr_size_t la = strlen(a), lb = strlen(b), i;
+    unsigned char d = (unsigned char)(la != lb);
+
+    for (i = 0; i < la; i++)
+        d |= (unsigned char)(a[i] ^ b[i < lb ? i : 0]);
+    return d == 0 && lb > 0;
+}
+
 /* ---- request-scope record (config.c) ----
  * Lives in the initial request (r->main / r->prev walked back), so
  * subrequests and internal redirects share what the first pass learnt. */
@@ -37,6 +48,8 @@ typedef struct {
     apr_table_t *jar;                /* our cookies (cookie.c) */
     const char *jar_base;            /* the cookie name the jar was read for */
     const itsme_session_t *session;  /* validated session, once known */
+    const char *session_id;          /* its record id, with a session store */
+    int cookie_key_index;            /* passphrase that opened the session cookie */
     const char *public_origin;       /* forwarded.c, once computed */
 } itsme_req_t;
 
@@ -80,22 +93,55 @@ apr_status_t itsme_metadata_for(request_rec *r, const itsme_srv_cfg_t *sc, apr_t
 const char *itsme_redirect_uri(request_rec *r, const itsme_srv_cfg_t *sc);
 /* scheme://host[:port] of this request. */
 const char *itsme_request_origin(request_rec *r);
-/* Seals s into the session cookie (Max-Age = time left). */
-apr_status_t itsme_session_store(request_rec *r, const itsme_srv_cfg_t *sc,
-                                 const itsme_session_t *s, itsme_err_t **err);
-/* Reads, opens and parses the session cookie; no time, subject or issuer
- * check. *key_index (may be NULL): see itsme_open. Every seal and open of
- * the session and state cookies binds "<cookie name>|<client id>" (authn.c). */
-apr_status_t itsme_session_read(request_rec *r, const itsme_srv_cfg_t *sc,
-                                itsme_session_t **s, int *key_index, itsme_err_t **err);
-/* Opens and parses the sealed state cookie `name` (one cookie, never chunked). */
-apr_status_t itsme_state_cookie_open(request_rec *r, const itsme_srv_cfg_t *sc,
-                                     const char *name, itsme_state_t **st, itsme_err_t **err);
+
+/* ---- acr.c ---- */
+/* ItsmeACRValues of dc, with the itsme shorthands basic/advanced expanded. */
+const char *itsme_acr_values(request_rec *r, const itsme_srv_cfg_t *sc,
+                             const itsme_dir_cfg_t *dc);
+/* 1 when a session made with acr `have` satisfies `asked` (NULL: nothing). */
+int itsme_acr_satisfies(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *asked,
+                        const char *have);
 /* The acr a new session records: the ID token's when it satisfies the
  * acr_values asked (or none were asked), else the values asked (a token
  * without acr; a non-itsme provider reporting its own vocabulary). */
 const char *itsme_session_acr(request_rec *r, const itsme_srv_cfg_t *sc, const char *asked,
                               const char *token_acr);
+
+/* ---- session.c: the session's home (cookie or ItsmeSessionStore) ---- */
+/* "<name>|<client id>": the associated data of every sealed value of ours. */
+const char *itsme_session_bind(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *name);
+/* Reads the request's session (cookie, or the record its cookie names);
+ * no time, subject or issuer check. Failures: ITSME_E_UNAVAILABLE when the
+ * store cannot be reached (503), anything else means no session. */
+apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t **s,
+                                int *key_index, itsme_err_t **err);
+/* Saves s: fresh (a login) gets a new record id; else the loaded one is
+ * rewritten. ITSME_E_CONFIG/APR_ENOSPC when it does not fit the cookie,
+ * ITSME_E_UNAVAILABLE when the store fails. */
+apr_status_t itsme_session_save(request_rec *r, const itsme_srv_cfg_t *sc,
+                                const itsme_session_t *s, int fresh, itsme_err_t **err);
+/* Logout: deletes the record (with a store) and expires the cookie; 0 when
+ * the record could not be deleted (logged). */
+int itsme_session_end(request_rec *r, const itsme_srv_cfg_t *sc);
+/* Keeps in s only sub and the claims the configuration can use. */
+void itsme_session_keep_claims(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t *s,
+                               const char *wanted);
+/* The 503 page (Retry-After) for a store failure while reading or writing. */
+int itsme_session_unavailable(request_rec *r, int writing, const itsme_err_t *err);
+
+/* ---- flow.c: starting a login, its state cookies ---- */
+/* Redirects to the OP (or answers the failure page). */
+int itsme_flow_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc);
+/* Opens the state cookie `name`. */
+apr_status_t itsme_flow_open_state(request_rec *r, const itsme_srv_cfg_t *sc, const char *name,
+                                   itsme_state_t **st, itsme_err_t **err);
+/* The state cookie this browser holds for `state`: *st and its *name. */
+apr_status_t itsme_flow_find_state(request_rec *r, const itsme_srv_cfg_t *sc, const char *state,
+                                   itsme_state_t **st, const char **name, itsme_err_t **err);
+/* With a store: records st as used; APR_EEXIST (ITSME_E_INPUT) when it was,
+ * ITSME_E_UNAVAILABLE when the store fails. Without one: APR_SUCCESS. */
+apr_status_t itsme_flow_mark_used(request_rec *r, const itsme_srv_cfg_t *sc,
+                                  const itsme_state_t *st, itsme_err_t **err);
 
 /* ---- callback.c ---- */
 int itsme_callback_matches(request_rec *r, const itsme_srv_cfg_t *sc);

@@ -9,7 +9,7 @@ import harness
 from conftest import BASIC_CLIENT, itsme_server_conf, start_httpd, stop_httpd
 
 SUB = "tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA="
-STATE_COOKIE_RE = re.compile(r"^itsme_session_st_[A-Za-z0-9_-]{16}=")
+STATE_COOKIE_RE = re.compile(r"^itsme_session_st_[0-2]=")   # fixed slots: at most 3
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def test_lifetimes_on_the_clock(workdir, test_op, tmp_path, expect_log):
     idle = start_httpd(workdir, "life_idle", server_conf(test_op, [harness.random_passphrase()],
                                                          "ItsmeSessionInactivityTimeout 16"))
     short = start_httpd(workdir, "life_max", server_conf(test_op, [harness.random_passphrase()],
-                                                         "ItsmeSessionMaxAge 16"))
+                                                         "ItsmeSessionMaxAge 16\nItsmeCookiePersistent on"))
     try:
         jar_idle, jar_max = tmp_path / "idle.txt", tmp_path / "max.txt"
         # Margins: whole-second times inside the seal, and logins that may take
@@ -97,7 +97,7 @@ def test_lifetimes_on_the_clock(workdir, test_op, tmp_path, expect_log):
         logs = "\n".join(idle.log_since(0)) + "\n".join(short.log_since(0))
         assert "ITSME01108: not authenticated: session idle for too long" in logs
         assert "ITSME01108: not authenticated: session expired" in logs
-        assert "ITSME01102: session cookie re-sealed (activity)" in logs
+        assert "ITSME01102: session re-sealed (activity)" in logs
     finally:
         stop_httpd(idle)
         stop_httpd(short)
@@ -121,7 +121,7 @@ def test_rotation_across_restarts(workdir, test_op, tmp_path):
         assert len(session_sets(r)) == 1, r.set_cookies()        # re-sealed under `new`
         r = get(h, jar)
         assert r.status == 200 and not session_sets(r), r.set_cookies()
-        assert any("ITSME01102: session cookie re-sealed (older passphrase)" in ln for ln in h.log_since(0))
+        assert any("ITSME01102: session re-sealed (older passphrase)" in ln for ln in h.log_since(0))
     finally:
         stop_httpd(h)
 

@@ -26,6 +26,7 @@ int main(void)
     srunner_add_suite(sr, itsme_suite_request_object());
     srunner_add_suite(sr, itsme_suite_interop());
     srunner_add_suite(sr, itsme_suite_jwe());
+    srunner_add_suite(sr, itsme_suite_record());
 
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

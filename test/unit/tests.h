@@ -18,5 +18,6 @@ Suite *itsme_suite_metadata(void);
 Suite *itsme_suite_request_object(void);
 Suite *itsme_suite_interop(void);
 Suite *itsme_suite_jwe(void);
+Suite *itsme_suite_record(void);
 
 #endif

@@ -1,0 +1,304 @@
+/*
+ * store.c: ItsmeSessionStore on httpd's socache providers (see store.h).
+ *
+ * One store object per distinct ItsmeSessionStore value of a configuration
+ * (virtual hosts that name the same store share it), made by the setter in
+ * the configuration pool; the provider is looked up and its instance
+ * created in check_config (so "apache2 -t" reports a missing module or bad
+ * arguments), initialised in post_config, its mutex re-attached in
+ * child_init, destroyed with the configuration pool.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "ap_provider.h"
+#include "ap_socache.h"
+#include "util_mutex.h"
+#include "apr_global_mutex.h"
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+
+#include "core/session/codec.h"
+#include "mod/config.h"
+#include "mod/mod.h"
+#include "mod/store.h"
+
+APLOG_USE_MODULE(auth_itsme);
+
+#define STORE_PREFIX "socache:"
+#define STORE_MUTEX "auth-itsme-store"
+#define STORE_NAMESPACE "auth_itsme"       /* mod_socache_redis: 14 chars at most */
+#define STORE_REGISTRY "auth_itsme:stores"
+#define SHMCB_DEFAULT_SIZE (8 * 1024 * 1024)
+
+struct itsme_store {
+    const char *spec;                      /* "socache:<provider>[:<args>]" */
+    const char *provider_name;
+    const char *args;                      /* NULL: the provider's defaults */
+    int index;                             /* 1, 2, ...: the mutex instance */
+    const ap_socache_provider_t *provider; /* check_config */
+    ap_socache_instance_t *instance;       /* check_config */
+    apr_global_mutex_t *mutex;             /* post_config, when not MT/MP safe */
+    server_rec *s;                         /* the server that initialised it */
+    int checked, ready, attached;
+};
+
+/* ---- the directive ---- */
+
+static apr_hash_t *registry(apr_pool_t *pconf)
+{
+    void *h = NULL;
+
+    apr_pool_userdata_get(&h, STORE_REGISTRY, pconf);
+    if (!h) {
+        h = apr_hash_make(pconf);
+        apr_pool_userdata_set(h, STORE_REGISTRY, apr_pool_cleanup_null, pconf);
+    }
+    return h;
+}
+
+static int provider_char(char c)
+{
+    return apr_isalnum(c) || c == '_' || c == '-';
+}
+
+const char *itsme_cmd_session_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
+    apr_hash_t *h = registry(cmd->pool);
+    const char *name = arg + sizeof(STORE_PREFIX) - 1, *colon;
+    itsme_store_t *st;
+
+    (void)dc;
+    if (!strcasecmp(arg, "cookie")) {
+        c->store_spec = "cookie";
+        c->store = NULL;
+        return NULL;
+    }
+    colon = strchr(name, ':');
+    if (strncmp(arg, STORE_PREFIX, sizeof(STORE_PREFIX) - 1) != 0 || name == colon || !*name)
+        return itsme_cmd_fail(cmd, "'%s' is neither 'cookie' nor 'socache:<provider>[:<args>]' "
+                              "(e.g. socache:shmcb, socache:redis:127.0.0.1:6379)", arg);
+    st = apr_hash_get(h, arg, APR_HASH_KEY_STRING);
+    if (!st) {
+        const char *p;
+
+        st = apr_pcalloc(cmd->pool, sizeof(*st));
+        st->spec = apr_pstrdup(cmd->pool, arg);
+        st->provider_name = colon ? apr_pstrmemdup(cmd->pool, name, (apr_size_t)(colon - name))
+                                  : name;
+        for (p = st->provider_name; *p; p++)
+            if (!provider_char(*p))
+                return itsme_cmd_fail(cmd, "'%s': bad socache provider name", arg);
+        st->args = colon && colon[1] ? colon + 1 : NULL;
+        st->index = (int)apr_hash_count(h) + 1;
+        apr_hash_set(h, st->spec, APR_HASH_KEY_STRING, st);
+    }
+    c->store_spec = st->spec;
+    c->store = st;
+    return NULL;
+}
+
+const char *itsme_store_name(const itsme_store_t *st)
+{
+    return st->spec;
+}
+
+/* ---- lifecycle ---- */
+
+void itsme_store_pre_config(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, STORE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+/* shmcb without arguments: room for large records (an eID portrait). */
+static const char *create_args(apr_pool_t *p, const itsme_store_t *st)
+{
+    const char *file;
+
+    if (st->args || strcmp(st->provider_name, "shmcb") != 0)
+        return st->args;
+    file = ap_runtime_dir_relative(p, "auth_itsme_sessions");
+    return file ? apr_psprintf(p, "%s(%d)", file, SHMCB_DEFAULT_SIZE) : NULL;
+}
+
+int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c)
+{
+    itsme_store_t *st = c->store;
+    const char *why;
+
+    if (!st || st->checked)
+        return OK;
+    st->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, st->provider_name,
+                                      AP_SOCACHE_PROVIDER_VERSION);
+    if (!st->provider) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "ITSME05001: ItsmeSessionStore %s: the socache provider '%s' is not "
+                     "loaded; add \"LoadModule socache_%s_module modules/mod_socache_%s.so\" "
+                     "(Debian: a2enmod socache_%s)",
+                     st->spec, st->provider_name, st->provider_name, st->provider_name,
+                     st->provider_name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    why = st->provider->create(&st->instance, create_args(s->process->pconf, st), ptemp,
+                               s->process->pconf);
+    if (why) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "ITSME05002: ItsmeSessionStore %s: the socache provider refuses its "
+                     "arguments: %s", st->spec, why);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    st->checked = 1;
+    return OK;
+}
+
+static apr_status_t store_destroy(void *baton)
+{
+    itsme_store_t *st = baton;
+
+    if (st->ready)
+        st->provider->destroy(st->instance, st->s);
+    st->ready = 0;
+    return APR_SUCCESS;
+}
+
+static int store_init(apr_pool_t *pconf, server_rec *s, itsme_store_t *st)
+{
+    struct ap_socache_hints hints = {48, 1024, apr_time_from_sec(30)};
+    apr_status_t rv;
+
+    if (st->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&st->mutex, NULL, STORE_MUTEX,
+                                    apr_psprintf(pconf, "%d", st->index), s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                         "ITSME05003: ItsmeSessionStore %s: cannot create its mutex",
+                         st->spec);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    rv = st->provider->init(st->instance, STORE_NAMESPACE, &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "ITSME05004: ItsmeSessionStore %s: the socache provider cannot start",
+                     st->spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    st->s = s;
+    st->ready = 1;
+    apr_pool_cleanup_register(pconf, st, store_destroy, apr_pool_cleanup_null);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "ITSME05005: session store %s ready%s",
+                 st->spec, st->mutex ? " (behind a global mutex)" : "");
+    return OK;
+}
+
+int itsme_store_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    server_rec *cur;
+
+    for (cur = s; cur; cur = cur->next) {
+        itsme_store_t *st = itsme_srv_cfg(cur)->store;
+
+        if (!st || st->ready || !itsme_srv_cfg(cur)->ready)
+            continue;
+        if (!st->checked && itsme_store_check(pconf, cur, itsme_srv_cfg(cur)) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        if (store_init(pconf, cur, st) != OK)
+            return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+void itsme_store_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec *cur;
+
+    for (cur = s; cur; cur = cur->next) {
+        itsme_store_t *st = itsme_srv_cfg(cur)->store;
+        apr_status_t rv;
+
+        if (!st || !st->mutex || st->attached)
+            continue;
+        rv = apr_global_mutex_child_init(&st->mutex, apr_global_mutex_lockfile(st->mutex),
+                                         pchild);
+        if (rv != APR_SUCCESS)
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, cur,
+                         "ITSME05006: ItsmeSessionStore %s: cannot attach its mutex",
+                         st->spec);
+        st->attached = 1;
+    }
+}
+
+/* ---- requests ---- */
+
+static apr_status_t lock(itsme_store_t *st)
+{
+    return st->mutex ? apr_global_mutex_lock(st->mutex) : APR_SUCCESS;
+}
+
+static void unlock(itsme_store_t *st)
+{
+    if (st->mutex)
+        apr_global_mutex_unlock(st->mutex);
+}
+
+apr_status_t itsme_store_get(request_rec *r, itsme_store_t *st, const char *key,
+                             const char **val, apr_size_t *len)
+{
+    unsigned int n = ITSME_STORE_MAX_VALUE - 1;
+    unsigned char *buf;
+    apr_status_t rv;
+
+    if (!st->ready)
+        return APR_EINIT;
+    buf = apr_palloc(r->pool, ITSME_STORE_MAX_VALUE);
+    if ((rv = lock(st)) != APR_SUCCESS)
+        return rv;
+    rv = st->provider->retrieve(st->instance, r->server, (const unsigned char *)key,
+                                (unsigned int)strlen(key), buf, &n, r->pool);
+    unlock(st);
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (n >= ITSME_STORE_MAX_VALUE)
+        return APR_ENOSPC;
+    buf[n] = '\0';
+    *val = (const char *)buf;
+    *len = n;
+    return APR_SUCCESS;
+}
+
+apr_status_t itsme_store_put(request_rec *r, itsme_store_t *st, const char *key,
+                             const char *val, apr_size_t len, apr_time_t expiry)
+{
+    apr_status_t rv;
+
+    if (!st->ready)
+        return APR_EINIT;
+    if (len >= ITSME_STORE_MAX_VALUE)
+        return APR_ENOSPC;
+    /* whole seconds ahead: providers with second-based expiry refuse 0 */
+    if (expiry < apr_time_now() + apr_time_from_sec(2))
+        expiry = apr_time_now() + apr_time_from_sec(2);
+    if ((rv = lock(st)) != APR_SUCCESS)
+        return rv;
+    rv = st->provider->store(st->instance, r->server, (const unsigned char *)key,
+                             (unsigned int)strlen(key), expiry, (unsigned char *)val,
+                             (unsigned int)len, r->pool);
+    unlock(st);
+    return rv;
+}
+
+apr_status_t itsme_store_del(request_rec *r, itsme_store_t *st, const char *key)
+{
+    apr_status_t rv;
+
+    if (!st->ready)
+        return APR_EINIT;
+    if ((rv = lock(st)) != APR_SUCCESS)
+        return rv;
+    rv = st->provider->remove(st->instance, r->server, (const unsigned char *)key,
+                              (unsigned int)strlen(key), r->pool);
+    unlock(st);
+    return APR_STATUS_IS_NOTFOUND(rv) ? APR_SUCCESS : rv;
+}
