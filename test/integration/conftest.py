@@ -2,7 +2,9 @@
 mod_auth_itsme, and the error-log guard that fails a test on unexpected
 [error]-or-worse lines or crash markers."""
 
+import base64
 import os
+import random
 import re
 import shutil
 import sys
@@ -62,6 +64,58 @@ def test_op(workdir):
         "clients": [BASIC_CLIENT, POST_CLIENT],
         "redirectUriPattern": REDIRECT_PATTERN,
     }, name="op")
+    yield op
+    op.stop()
+
+
+
+
+def png_data_uri(size, seed):
+    """A data: URI of `size` bytes of PNG signature + random (incompressible, like a photo)."""
+    raw = b"\x89PNG\r\n\x1a\n" + random.Random(seed).randbytes(size - 8)
+    return "data:image/png;base64," + base64.b64encode(raw).decode()
+
+
+# The test OP's account 'maxence' (op.js DEFAULT_ACCOUNTS) with a 12 KB
+# picture, released with the broker's `picture` scope (ItsmeClaims ...
+# picture): too large for any cookie. SMALL_PICTURE (about 1.5 KB) fits the
+# session cookie, but not together with an ID token that carries it too.
+PICTURE = png_data_uri(9000, 12)
+SMALL_PICTURE = png_data_uri(1150, 2)
+MAXENCE_WITH_PICTURE = {
+    "sub": "tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA=",
+    "name": "Maxence Legrand", "given_name": "Maxence", "family_name": "Legrand",
+    "gender": "female", "birthdate": "1981-04-24", "locale": "fr",
+    "email": "test@itsme.be", "email_verified": False,
+    "phone_number": "+32 453519681", "phone_number_verified": True,
+    "address": {"formatted": "Rue Royale 82 1000 Bruxelles", "street_address": "Rue Royale 82",
+                "postal_code": "1000", "locality": "Bruxelles", "country": "BE"},
+    "nationality": "Belg", "place_of_birth": "Bruxelles", "country_of_birth": "BE",
+    "nin": "81042419835", "nin_type": "PERSON", "nin_issuing_country": "BE",
+    "itsme_eid": "591-2345678-29", "itsme_issuance_locality": "Bruxelles",
+    "itsme_validity_from": "2021-03-15T00:00:00.000Z", "itsme_validity_to": "2031-03-15T00:00:00.000Z",
+    "itsme_read_date": "2024-04-04T13:38:47.000Z", "itsme_national_number": "810424 198 35",
+    "idp": "itsme", "idp_id": "rpx5rrbsn4ktvh0b7q4uh2iepsdat34i9vf",
+    "idp_issuer": "https://idp.e2e.itsme.services/v2", "sandbox": True,
+    "picture": PICTURE,
+}
+# callbacks and post-logout targets of any test httpd
+CALLBACK_OR_OPEN_PATTERN = r"^http://127\.0\.0\.1:\d+/(itsme/callback|open/.*)$"
+
+
+@pytest.fixture(scope="session")
+def picture_op(workdir):
+    """A broker OP: BASIC_CLIENT logs in maxence with a 12 KB picture,
+    POST_CLIENT maxence with SMALL_PICTURE; /open/ accepted as post-logout
+    target."""
+    op = harness.start_test_op(workdir, {
+        "profile": "broker",
+        "clients": [BASIC_CLIENT, POST_CLIENT],
+        "redirectUriPattern": CALLBACK_OR_OPEN_PATTERN,
+        "accounts": {"maxence": MAXENCE_WITH_PICTURE,
+                     "maxence_small": dict(MAXENCE_WITH_PICTURE, picture=SMALL_PICTURE)},
+        "clientAccounts": {POST_CLIENT["client_id"]: "maxence_small"},
+    }, name="op_picture")
     yield op
     op.stop()
 
