@@ -70,6 +70,10 @@ static int itsme_quick_handler(request_rec *r, int lookup)
         return itsme_jwks_publish_serve(r, sc);
     if (itsme_logout_matches(r, sc)) /* ItsmeLogoutURI */
         return itsme_logout_handle(r, sc);
+    if (itsme_oplogout_bc_matches(r, sc)) /* ItsmeBackChannelLogoutURI */
+        return itsme_oplogout_bc_handle(r, sc);
+    if (itsme_oplogout_fc_matches(r, sc)) /* ItsmeFrontChannelLogoutURI */
+        return itsme_oplogout_fc_handle(r, sc);
     if (!itsme_callback_matches(r, sc))
         return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME01001: handling the redirect URI");

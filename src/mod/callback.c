@@ -14,6 +14,7 @@
 #include "apr_strings.h"
 
 #include "core/claims.h"
+#include "core/json.h"
 #include "core/url.h"
 #include "core/proto/id_token.h"
 #include "core/proto/jwks.h"
@@ -239,6 +240,19 @@ static apr_status_t gather_claims(login_t *l, const itsme_state_t *st,
     return itsme_claims_canonicalize(p, idt->claims, ui, l->now, &l->log, *out, err);
 }
 
+/* The OP's session id (for OP-initiated logout): a short printable string. */
+static const char *op_sid(const itsme_id_token_t *idt)
+{
+    const char *sid = itsme_json_get_string(idt->claims, "sid"), *c;
+
+    if (!sid || !*sid || strlen(sid) > 255)
+        return NULL;
+    for (c = sid; *c; c++)
+        if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e)
+            return NULL;
+    return sid;
+}
+
 static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const char *code,
                                    const char **what, itsme_err_t **err)
 {
@@ -275,6 +289,7 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
      * kept only when a logout can use it (it doubles the cookie) */
     s.id_token = l->sc->logout_uri && l->md->end_session_endpoint ? idt->raw : NULL;
     s.acr = itsme_session_acr(l->r, l->sc, st->acr, idt->acr);
+    s.sid = op_sid(idt);
     itsme_session_keep_claims(l->r, l->sc, &s, st->wanted_claims);
     *what = "session";
     return itsme_session_save(l->r, l->sc, &s, 1, err);

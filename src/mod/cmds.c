@@ -489,6 +489,10 @@ const command_rec itsme_cmds[] = {
                   "the logout path handled by the module"),
     AP_INIT_TAKE1("ItsmePostLogoutRedirect", itsme_cmd_post_logout_redirect, NULL, RSRC_CONF,
                   "where to go after logout (path or absolute URL, default /)"),
+    AP_INIT_TAKE1("ItsmeBackChannelLogoutURI", itsme_cmd_bcl_uri, NULL, RSRC_CONF,
+                  "path where the OP posts logout tokens (Back-Channel Logout)"),
+    AP_INIT_TAKE1("ItsmeFrontChannelLogoutURI", itsme_cmd_fcl_uri, NULL, RSRC_CONF,
+                  "path the OP's logout page loads with iss and sid (Front-Channel Logout)"),
     AP_INIT_ITERATE("ItsmeLogoutRedirectAllow", itsme_cmd_logout_allow, NULL, RSRC_CONF,
                     "other origins a logout ?return= target may point to"),
     /* end proxies and logout */

@@ -108,6 +108,8 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     c->logout_uri = PICK(logout_uri);
     c->post_logout_redirect = PICK(post_logout_redirect);
     c->logout_allow = PICK(logout_allow);
+    c->bcl_uri = PICK(bcl_uri);
+    c->fcl_uri = PICK(fcl_uri);
     return c;
 }
 
@@ -425,7 +427,9 @@ int itsme_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             return HTTP_INTERNAL_SERVER_ERROR;
         if (itsme_logout_check(ptemp, cur, c) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
-        if (itsme_store_check(ptemp, cur, c) != OK)
+        if (itsme_oplogout_check(ptemp, cur, itsme_srv_cfg(cur)) != OK
+            || itsme_store_check(ptemp, cur, c, c->store) != OK
+            || itsme_store_check(ptemp, cur, c, c->revocations) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
         /* the servers itsme_config_post makes ready */
         if (c->configured && !itsme_cfg_missing(c) && itsme_keys_check(ptemp, cur, c) != OK)

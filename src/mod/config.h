@@ -97,6 +97,10 @@ typedef struct {
     const char *logout_uri;          /* ItsmeLogoutURI: a path */
     const char *post_logout_redirect; /* ItsmePostLogoutRedirect: path or absolute URL */
     apr_array_header_t *logout_allow; /* ItsmeLogoutRedirectAllow: const char* origins */
+    const char *bcl_uri;             /* ItsmeBackChannelLogoutURI: a path */
+    const char *fcl_uri;             /* ItsmeFrontChannelLogoutURI: a path */
+    itsme_store_t *revocations;      /* OP-initiated logout without ItsmeSessionStore: the
+                                        revocation list in shared memory (check_config) */
     /* ---- end proxies and logout ---- */
 
     /* runtime, made in post_config from the process pool */
@@ -207,6 +211,15 @@ const char *itsme_cmd_trust_forwarded(cmd_parms *cmd, void *dc, const char *arg)
 const char *itsme_cmd_logout_uri(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_post_logout_redirect(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_logout_allow(cmd_parms *cmd, void *dc, const char *arg);
+/* Why arg is not a local path ("/..." without query, fragment, spaces or
+ * backslashes), or NULL (logout.c; shared by the logout URI directives). */
+const char *itsme_cmd_local_path(cmd_parms *cmd, const char *arg);
+/* oplogout.c: ItsmeBackChannelLogoutURI, ItsmeFrontChannelLogoutURI. */
+const char *itsme_cmd_bcl_uri(cmd_parms *cmd, void *dc, const char *arg);
+const char *itsme_cmd_fcl_uri(cmd_parms *cmd, void *dc, const char *arg);
+/* check_config, per server: the OP-logout paths are their own, and where
+ * ended sessions are remembered (logged, ITSME06002). OK or 500. */
+int itsme_oplogout_check(apr_pool_t *p, server_rec *s, itsme_srv_cfg_t *c);
 /* ItsmeForwardedHeaders: which forwarded headers of a trusted proxy count. */
 #define ITSME_FWD_PROTO 1            /* X-Forwarded-Proto */
 #define ITSME_FWD_HOST 2             /* X-Forwarded-Host */

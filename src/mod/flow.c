@@ -65,6 +65,7 @@ apr_status_t itsme_metadata_for(request_rec *r, const itsme_srv_cfg_t *sc, apr_t
         return itsme_err_make(r->pool, err, ITSME_E_OP, APR_EINVAL,
                               "discovery issuer does not fit the discovery URL %s "
                               "(set ItsmeIssuer to pin it)", sc->discovery_url);
+    itsme_oplogout_note_metadata(r, sc, *md);
     return APR_SUCCESS;
 }
 

@@ -52,16 +52,24 @@ static int clean_text(const char *s)
     return 1;
 }
 
-const char *itsme_cmd_logout_uri(cmd_parms *cmd, void *dc, const char *arg)
+const char *itsme_cmd_local_path(cmd_parms *cmd, const char *arg)
 {
-    (void)dc;
     if (arg[0] != '/' || arg[1] == '/' || !clean_text(arg) || strpbrk(arg, "?#"))
         return apr_psprintf(cmd->pool,
                             "%s: '%s' must be a path starting with a single '/', without "
                             "query, fragment, spaces or backslashes",
                             cmd->cmd->name, arg);
-    itsme_srv_cfg(cmd->server)->logout_uri = arg;
     return NULL;
+}
+
+const char *itsme_cmd_logout_uri(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *why = itsme_cmd_local_path(cmd, arg);
+
+    (void)dc;
+    if (!why)
+        itsme_srv_cfg(cmd->server)->logout_uri = arg;
+    return why;
 }
 
 const char *itsme_cmd_post_logout_redirect(cmd_parms *cmd, void *dc, const char *arg)

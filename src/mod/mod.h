@@ -123,6 +123,13 @@ apr_status_t itsme_session_save(request_rec *r, const itsme_srv_cfg_t *sc,
 /* Logout: deletes the record (with a store) and expires the cookie; 0 when
  * the record could not be deleted (logged). */
 int itsme_session_end(request_rec *r, const itsme_srv_cfg_t *sc);
+/* OP-initiated logout: ends the sessions of this relying party with OP
+ * session `sid` (when not NULL), else every session of `sub`, made with
+ * issuer: with a store their records go (found through an index), without
+ * one the list in shared memory remembers them. The number ended (1 without
+ * a store), or -1 (ITSME_E_UNAVAILABLE) when the store fails. */
+int itsme_session_end_by_op(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
+                            const char *sid, const char *sub, itsme_err_t **err);
 /* Keeps in s only sub and the claims the configuration can use. */
 void itsme_session_keep_claims(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t *s,
                                const char *wanted);
@@ -180,6 +187,14 @@ void itsme_authz_register_hooks(apr_pool_t *p);
 /* logout.c: ItsmeLogoutURI (quick handler). */
 int itsme_logout_matches(request_rec *r, const itsme_srv_cfg_t *sc);
 int itsme_logout_handle(request_rec *r, const itsme_srv_cfg_t *sc);
+/* oplogout.c: ItsmeBackChannelLogoutURI, ItsmeFrontChannelLogoutURI
+ * (quick handler), and the OP's discovery checked against them. */
+int itsme_oplogout_bc_matches(request_rec *r, const itsme_srv_cfg_t *sc);
+int itsme_oplogout_bc_handle(request_rec *r, const itsme_srv_cfg_t *sc);
+int itsme_oplogout_fc_matches(request_rec *r, const itsme_srv_cfg_t *sc);
+int itsme_oplogout_fc_handle(request_rec *r, const itsme_srv_cfg_t *sc);
+void itsme_oplogout_note_metadata(request_rec *r, const itsme_srv_cfg_t *sc,
+                                  const itsme_metadata_t *md);
 /* page.c: the HTML of an error page (title and message escaped). */
 const char *itsme_page_html(request_rec *r, const char *title, const char *msg);
 /* ---- end authorization, proxies, logout ---- */

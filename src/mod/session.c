@@ -17,6 +17,7 @@
 #include "http_protocol.h"
 #include "apr_strings.h"
 
+#include "core/proto/logout_token.h"
 #include "core/session/codec.h"
 #include "core/session/record.h"
 #include "core/session/session.h"
@@ -29,6 +30,13 @@ APLOG_USE_MODULE(auth_itsme);
 
 #define RECORD_KEY_PREFIX "s:"
 #define RETRY_AFTER "30"
+/* OP-initiated logout. With a store: "x<sid|sub>:<hash>" lists the record
+ * ids of an OP session or a person (newest last, bounded); without one:
+ * "r<sid|sub>:<hash>" holds when the OP ended them (seconds). */
+#define KEY_INDEX "x"
+#define KEY_REVOKED "r"
+#define INDEX_SID_MAX 8
+#define INDEX_SUB_MAX 64
 
 const char *itsme_session_bind(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *name)
 {
@@ -110,6 +118,35 @@ static apr_status_t load_record(request_rec *r, const itsme_srv_cfg_t *sc, const
     return rv;
 }
 
+/* Cookie mode with OP-initiated logout: was this session's sid, or its
+ * person, ended by the OP after the session was made? */
+static apr_status_t check_revoked(request_rec *r, const itsme_srv_cfg_t *sc,
+                                  const itsme_session_t *s, itsme_err_t **err)
+{
+    const char *kinds[2] = {"sid", "sub"}, *values[2] = {s->sid, s->sub};
+    int i;
+
+    for (i = 0; i < 2 && s->issuer; i++) {
+        const char *key, *val = NULL;
+        apr_size_t len = 0;
+        apr_status_t rv;
+
+        if (!values[i])
+            continue;
+        key = itsme_logout_key(r->pool, KEY_REVOKED, kinds[i], s->issuer, values[i]);
+        rv = key ? itsme_store_get(r, sc->revocations, key, &val, &len) : APR_EGENERAL;
+        if (APR_STATUS_IS_NOTFOUND(rv))
+            continue;
+        if (rv != APR_SUCCESS)
+            return itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, rv,
+                                  "the list of sessions ended by the OP cannot be read");
+        if (apr_time_from_sec(apr_atoi64(val)) >= apr_time_from_sec(apr_time_sec(s->created)))
+            return itsme_err_make(r->pool, err, ITSME_E_INPUT, APR_EGENERAL,
+                                  "session ended by the OP (by %s)", kinds[i]);
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t **s,
                                 int *key_index, itsme_err_t **err)
 {
@@ -125,6 +162,8 @@ apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme
             return rv;
         if (itsme_session_parse(r->pool, pt, len, s, &e) != APR_SUCCESS)
             return itsme_err_wrap(r->pool, err, ITSME_E_INPUT, e, "session does not parse");
+        if (sc->revocations && (rv = check_revoked(r, sc, *s, err)) != APR_SUCCESS)
+            return rv;
     }
     else {
         if (!(id = cookie_id(r, sc, &ck, err)))
@@ -175,7 +214,8 @@ static apr_status_t save_cookie(request_rec *r, const itsme_srv_cfg_t *sc,
             return rv;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "ITSME05021: session cookie without the ID token (%" APR_SIZE_T_FMT
-                      " bytes with it): a logout at the OP goes without id_token_hint", full);
+                      " bytes with it): ItsmeLogoutURI will end this session locally only "
+                      "(no id_token_hint for the OP)", full);
     }
     if (itsme_cookie_set(r, name, sealed, cookie_max_age(sc, s)) != APR_SUCCESS)
         return itsme_err_make(r->pool, err, ITSME_E_CONFIG, APR_ENOSPC,
@@ -186,6 +226,55 @@ static apr_status_t save_cookie(request_rec *r, const itsme_srv_cfg_t *sc,
                   "ITSME05022: session sealed into its cookie: %" APR_SIZE_T_FMT " bytes",
                   strlen(sealed));
     return APR_SUCCESS;
+}
+
+/* The record ids listed under key (only well-formed ones). */
+static apr_array_header_t *index_read(request_rec *r, const itsme_srv_cfg_t *sc,
+                                      const char *key, apr_status_t *rv)
+{
+    apr_array_header_t *ids = apr_array_make(r->pool, 8, sizeof(const char *));
+    const char *val = NULL;
+    apr_size_t len = 0;
+    char *copy, *last = NULL, *id;
+
+    *rv = itsme_store_get(r, sc->store, key, &val, &len);
+    if (*rv != APR_SUCCESS)
+        return ids;
+    copy = apr_pstrmemdup(r->pool, val, len);
+    for (id = apr_strtok(copy, " ", &last); id; id = apr_strtok(NULL, " ", &last))
+        if (itsme_record_id_valid(id, strlen(id)))
+            APR_ARRAY_PUSH(ids, const char *) = id;
+    return ids;
+}
+
+/* Lists id under key, newest last; an id pushed out beyond max loses its
+ * record (a person has at most INDEX_SUB_MAX sessions here at once). */
+static void index_add(request_rec *r, const itsme_srv_cfg_t *sc, const char *key,
+                      const char *id, int max)
+{
+    apr_status_t rv = APR_EGENERAL;
+    apr_array_header_t *ids = key ? index_read(r, sc, key, &rv) : NULL;
+    apr_time_t until = apr_time_now() + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW;
+    const char *list;
+    int first = 0;
+
+    if (!ids || (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv))) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
+                      "ITSME06010: the session could not be indexed for OP-initiated logout");
+        return;
+    }
+    APR_ARRAY_PUSH(ids, const char *) = id;
+    for (; ids->nelts - first > max; first++)
+        itsme_store_del(r, sc->store,
+                        record_key(r->pool, APR_ARRAY_IDX(ids, first, const char *)));
+    for (list = NULL; first < ids->nelts; first++)
+        list = list ? apr_pstrcat(r->pool, list, " ", APR_ARRAY_IDX(ids, first, const char *),
+                                  NULL)
+                    : APR_ARRAY_IDX(ids, first, const char *);
+    rv = itsme_store_put(r, sc->store, key, list, strlen(list), until);
+    if (rv != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
+                      "ITSME06011: the session could not be indexed for OP-initiated logout");
 }
 
 /* Store mode: the record under a new id (a login) or the session's own. */
@@ -207,6 +296,13 @@ static apr_status_t save_record(request_rec *r, const itsme_srv_cfg_t *sc,
         return itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, rv,
                               "session store %s: cannot write a record of %" APR_SIZE_T_FMT
                               " bytes", itsme_store_name(sc->store), strlen(rec));
+    if (fresh && (sc->bcl_uri || sc->fcl_uri) && s->issuer) {
+        if (s->sid)
+            index_add(r, sc, itsme_logout_key(r->pool, KEY_INDEX, "sid", s->issuer, s->sid), id,
+                      INDEX_SID_MAX);
+        index_add(r, sc, itsme_logout_key(r->pool, KEY_INDEX, "sub", s->issuer, s->sub), id,
+                  INDEX_SUB_MAX);
+    }
     if (fresh || q->cookie_key_index > 0) {
         if ((rv = itsme_seal(r->pool, sc->crypto, bind, (const unsigned char *)id, strlen(id),
                              &cookie, err)) != APR_SUCCESS)
@@ -256,6 +352,44 @@ int itsme_session_end(request_rec *r, const itsme_srv_cfg_t *sc)
     }
     itsme_cookie_clear(r, name, name);
     return rv == APR_SUCCESS;
+}
+
+static int store_failed(request_rec *r, itsme_err_t **err, apr_status_t rv)
+{
+    itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, rv,
+                   "the sessions the OP ended cannot be recorded in the store");
+    return -1;
+}
+
+int itsme_session_end_by_op(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
+                            const char *sid, const char *sub, itsme_err_t **err)
+{
+    const char *kind = sid ? "sid" : "sub", *value = sid ? sid : sub, *key;
+    apr_time_t now = apr_time_now();
+    apr_array_header_t *ids;
+    apr_status_t rv = APR_EGENERAL;
+    int i;
+
+    if (!sc->store) {
+        const char *when = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                        (apr_int64_t)apr_time_sec(now));
+
+        key = itsme_logout_key(r->pool, KEY_REVOKED, kind, issuer, value);
+        rv = key ? itsme_store_put(r, sc->revocations, key, when, strlen(when),
+                                   now + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW)
+                 : APR_EGENERAL;
+        return rv == APR_SUCCESS ? 1 : store_failed(r, err, rv);
+    }
+    key = itsme_logout_key(r->pool, KEY_INDEX, kind, issuer, value);
+    ids = key ? index_read(r, sc, key, &rv) : NULL;
+    if (!ids || (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)))
+        return store_failed(r, err, rv);
+    for (i = 0; i < ids->nelts; i++)
+        if ((rv = itsme_store_del(r, sc->store, record_key(r->pool, APR_ARRAY_IDX(
+                                      ids, i, const char *)))) != APR_SUCCESS)
+            return store_failed(r, err, rv);
+    itsme_store_del(r, sc->store, key);
+    return ids->nelts;
 }
 
 void itsme_session_keep_claims(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t *s,

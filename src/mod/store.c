@@ -40,6 +40,7 @@ struct itsme_store {
     const ap_socache_provider_t *provider; /* check_config */
     ap_socache_instance_t *instance;       /* check_config */
     apr_global_mutex_t *mutex;             /* post_config, when not MT/MP safe */
+    int probe;                             /* a network store: see confirm_notfound */
     server_rec *s;                         /* the server that initialised it */
     int checked, ready, attached;
 };
@@ -63,10 +64,36 @@ static int provider_char(char c)
     return apr_isalnum(c) || c == '_' || c == '-';
 }
 
+/* The store of spec ("socache:<provider>[:<args>]", checked by the caller),
+ * one per spec and configuration; NULL for a bad provider name. */
+static itsme_store_t *store_for(apr_pool_t *pconf, const char *spec)
+{
+    apr_hash_t *h = registry(pconf);
+    itsme_store_t *st = apr_hash_get(h, spec, APR_HASH_KEY_STRING);
+    const char *name = spec + sizeof(STORE_PREFIX) - 1, *colon = strchr(name, ':'), *p;
+
+    if (st)
+        return st;
+    st = apr_pcalloc(pconf, sizeof(*st));
+    st->spec = apr_pstrdup(pconf, spec);
+    st->provider_name = colon ? apr_pstrmemdup(pconf, name, (apr_size_t)(colon - name)) : name;
+    for (p = st->provider_name; *p; p++)
+        if (!provider_char(*p))
+            return NULL;
+    st->args = colon && colon[1] ? colon + 1 : NULL;
+    st->index = (int)apr_hash_count(h) + 1;
+    apr_hash_set(h, st->spec, APR_HASH_KEY_STRING, st);
+    return st;
+}
+
+itsme_store_t *itsme_store_shm(apr_pool_t *pconf)
+{
+    return store_for(pconf, STORE_PREFIX "shmcb");
+}
+
 const char *itsme_cmd_session_store(cmd_parms *cmd, void *dc, const char *arg)
 {
     itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
-    apr_hash_t *h = registry(cmd->pool);
     const char *name = arg + sizeof(STORE_PREFIX) - 1, *colon;
     itsme_store_t *st;
 
@@ -80,21 +107,8 @@ const char *itsme_cmd_session_store(cmd_parms *cmd, void *dc, const char *arg)
     if (strncmp(arg, STORE_PREFIX, sizeof(STORE_PREFIX) - 1) != 0 || name == colon || !*name)
         return itsme_cmd_fail(cmd, "'%s' is neither 'cookie' nor 'socache:<provider>[:<args>]' "
                               "(e.g. socache:shmcb, socache:redis:127.0.0.1:6379)", arg);
-    st = apr_hash_get(h, arg, APR_HASH_KEY_STRING);
-    if (!st) {
-        const char *p;
-
-        st = apr_pcalloc(cmd->pool, sizeof(*st));
-        st->spec = apr_pstrdup(cmd->pool, arg);
-        st->provider_name = colon ? apr_pstrmemdup(cmd->pool, name, (apr_size_t)(colon - name))
-                                  : name;
-        for (p = st->provider_name; *p; p++)
-            if (!provider_char(*p))
-                return itsme_cmd_fail(cmd, "'%s': bad socache provider name", arg);
-        st->args = colon && colon[1] ? colon + 1 : NULL;
-        st->index = (int)apr_hash_count(h) + 1;
-        apr_hash_set(h, st->spec, APR_HASH_KEY_STRING, st);
-    }
+    if (!(st = store_for(cmd->pool, arg)))
+        return itsme_cmd_fail(cmd, "'%s': bad socache provider name", arg);
     c->store_spec = st->spec;
     c->store = st;
     return NULL;
@@ -123,9 +137,9 @@ static const char *create_args(apr_pool_t *p, const itsme_store_t *st)
     return file ? apr_psprintf(p, "%s(%d)", file, SHMCB_DEFAULT_SIZE) : NULL;
 }
 
-int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c)
+int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c,
+                      itsme_store_t *st)
 {
-    itsme_store_t *st = c->store;
     const char *why;
 
     if (!st || st->checked)
@@ -134,11 +148,13 @@ int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c
                                       AP_SOCACHE_PROVIDER_VERSION);
     if (!st->provider) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                     "ITSME05001: ItsmeSessionStore %s: the socache provider '%s' is not "
-                     "loaded; add \"LoadModule socache_%s_module modules/mod_socache_%s.so\" "
-                     "(Debian: a2enmod socache_%s)",
-                     st->spec, st->provider_name, st->provider_name, st->provider_name,
-                     st->provider_name);
+                     "ITSME05001: %s %s: the socache provider '%s' is not loaded; add "
+                     "\"LoadModule socache_%s_module modules/mod_socache_%s.so\" (Debian: "
+                     "a2enmod socache_%s)",
+                     st == c->store ? "ItsmeSessionStore" : "the list of sessions ended by "
+                     "the OP (ItsmeBackChannelLogoutURI / ItsmeFrontChannelLogoutURI without "
+                     "ItsmeSessionStore) uses", st->spec, st->provider_name,
+                     st->provider_name, st->provider_name, st->provider_name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     why = st->provider->create(&st->instance, create_args(s->process->pconf, st), ptemp,
@@ -149,6 +165,9 @@ int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c
                      "arguments: %s", st->spec, why);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* local stores answer "not found" only for a missing key */
+    st->probe = strcmp(st->provider_name, "shmcb") != 0
+                               && strcmp(st->provider_name, "dbm") != 0;
     st->checked = 1;
     return OK;
 }
@@ -198,14 +217,17 @@ int itsme_store_post_config(apr_pool_t *pconf, server_rec *s)
     server_rec *cur;
 
     for (cur = s; cur; cur = cur->next) {
-        itsme_store_t *st = itsme_srv_cfg(cur)->store;
+        const itsme_srv_cfg_t *c = itsme_srv_cfg(cur);
+        itsme_store_t *both[2] = {c->store, c->revocations};
+        int i;
 
-        if (!st || st->ready || !itsme_srv_cfg(cur)->ready)
-            continue;
-        if (!st->checked && itsme_store_check(pconf, cur, itsme_srv_cfg(cur)) != OK)
-            return HTTP_INTERNAL_SERVER_ERROR;
-        if (store_init(pconf, cur, st) != OK)
-            return HTTP_INTERNAL_SERVER_ERROR;
+        for (i = 0; i < 2 && c->ready; i++) {
+            if (!both[i] || both[i]->ready)
+                continue;
+            if (itsme_store_check(pconf, cur, c, both[i]) != OK
+                || store_init(pconf, cur, both[i]) != OK)
+                return HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     return OK;
 }
@@ -215,22 +237,47 @@ void itsme_store_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *cur;
 
     for (cur = s; cur; cur = cur->next) {
-        itsme_store_t *st = itsme_srv_cfg(cur)->store;
-        apr_status_t rv;
+        itsme_store_t *both[2] = {itsme_srv_cfg(cur)->store, itsme_srv_cfg(cur)->revocations};
+        int i;
 
-        if (!st || !st->mutex || st->attached)
-            continue;
-        rv = apr_global_mutex_child_init(&st->mutex, apr_global_mutex_lockfile(st->mutex),
-                                         pchild);
-        if (rv != APR_SUCCESS)
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, cur,
-                         "ITSME05006: ItsmeSessionStore %s: cannot attach its mutex",
-                         st->spec);
-        st->attached = 1;
+        for (i = 0; i < 2; i++) {
+            itsme_store_t *st = both[i];
+            apr_status_t rv;
+
+            if (!st || !st->mutex || st->attached)
+                continue;
+            rv = apr_global_mutex_child_init(&st->mutex, apr_global_mutex_lockfile(st->mutex),
+                                             pchild);
+            if (rv != APR_SUCCESS)
+                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, cur,
+                             "ITSME05006: session store %s: cannot attach its mutex",
+                             st->spec);
+            st->attached = 1;
+        }
     }
 }
 
 /* ---- requests ---- */
+
+#define PROBE_KEY "probe"
+
+/*
+ * APR's redis and memcache clients answer "not found" for every key while
+ * they hold their only server for dead (about 5 s after a failure), without
+ * asking it; so does a write. A "not found" is believed only when a probe
+ * write goes through: else the store is unreachable.
+ */
+static apr_status_t confirm_notfound(request_rec *r, itsme_store_t *st)
+{
+    apr_status_t rv;
+
+    if (!st->probe)
+        return APR_NOTFOUND;
+    rv = st->provider->store(st->instance, r->server, (const unsigned char *)PROBE_KEY,
+                             sizeof(PROBE_KEY) - 1, apr_time_now() + apr_time_from_sec(5),
+                             (unsigned char *)"1", 1, r->pool);
+    return rv == APR_SUCCESS ? APR_NOTFOUND : APR_ECONNREFUSED;
+}
 
 static apr_status_t lock(itsme_store_t *st)
 {
@@ -257,6 +304,8 @@ apr_status_t itsme_store_get(request_rec *r, itsme_store_t *st, const char *key,
         return rv;
     rv = st->provider->retrieve(st->instance, r->server, (const unsigned char *)key,
                                 (unsigned int)strlen(key), buf, &n, r->pool);
+    if (APR_STATUS_IS_NOTFOUND(rv))
+        rv = confirm_notfound(r, st);
     unlock(st);
     if (rv != APR_SUCCESS)
         return rv;
@@ -299,6 +348,8 @@ apr_status_t itsme_store_del(request_rec *r, itsme_store_t *st, const char *key)
         return rv;
     rv = st->provider->remove(st->instance, r->server, (const unsigned char *)key,
                               (unsigned int)strlen(key), r->pool);
+    if (APR_STATUS_IS_NOTFOUND(rv))
+        rv = confirm_notfound(r, st);
     unlock(st);
     return APR_STATUS_IS_NOTFOUND(rv) ? APR_SUCCESS : rv;
 }

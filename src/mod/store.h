@@ -21,10 +21,14 @@ const char *itsme_cmd_session_store(cmd_parms *cmd, void *dc, const char *arg);
 
 /* pre_config: registers the mutex type "auth-itsme-store". */
 void itsme_store_pre_config(apr_pool_t *pconf);
-/* check_config, per server: the provider is loaded (else the LoadModule line
- * to add is logged) and accepts its arguments. OK or
- * HTTP_INTERNAL_SERVER_ERROR. */
-int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c);
+/* check_config, per server, for st (c->store or c->revocations; NULL: OK):
+ * the provider is loaded (else the LoadModule line to add is logged) and
+ * accepts its arguments. OK or HTTP_INTERNAL_SERVER_ERROR. */
+int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c,
+                      itsme_store_t *st);
+/* The shared-memory store (socache:shmcb, 8 MiB) the module keeps its own
+ * records in when there is no ItsmeSessionStore (OP-initiated logout). */
+itsme_store_t *itsme_store_shm(apr_pool_t *pconf);
 /* post_config: initialises every store in use, with its mutex. */
 int itsme_store_post_config(apr_pool_t *pconf, server_rec *s);
 /* child_init: re-attaches the mutexes. */

@@ -21,6 +21,7 @@ static itsme_session_t *sample(apr_pool_t *p)
     apr_table_set(s->claims, "birthdate", "1981-04-01");
     s->id_token = "eyJhbGciOi.x.y";
     s->acr = "http://itsme.services/V2/claim/acr_advanced";
+    s->sid = "op-session-1";
     return s;
 }
 
@@ -52,12 +53,13 @@ START_TEST(round_trip)
     ck_assert(out->last_seen == in->last_seen);
     ck_assert_str_eq(out->id_token, in->id_token);
     ck_assert_str_eq(out->acr, in->acr);
+    ck_assert_str_eq(out->sid, in->sid);
     ck_assert_int_eq(apr_table_elts(out->claims)->nelts, 2);
     ck_assert_str_eq(apr_table_get(out->claims, "given_name"), "Jan \"J\" \xc3\xa9");
     ck_assert_str_eq(apr_table_get(out->claims, "birthdate"), "1981-04-01");
 
     /* optional parts absent; sub-second times truncate to seconds */
-    in->issuer = in->id_token = in->acr = NULL;
+    in->issuer = in->id_token = in->acr = in->sid = NULL;
     in->claims = NULL;
     in->created = TU_NOW + 999999;
     json = itsme_session_serialize(p, in);

@@ -19,5 +19,6 @@ Suite *itsme_suite_request_object(void);
 Suite *itsme_suite_interop(void);
 Suite *itsme_suite_jwe(void);
 Suite *itsme_suite_record(void);
+Suite *itsme_suite_logout_token(void);
 
 #endif

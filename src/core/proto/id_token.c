@@ -73,29 +73,33 @@ static int alg_allowed(const char *alg, const char *const *allowed)
     return 0;
 }
 
-/* Parses the JWS, checks the alg, finds the key and verifies the signature. */
-static apr_status_t verify_jws(apr_pool_t *p, const char *text, const itsme_idt_check_t *chk,
-                               itsme_key_lookup_fn *lookup, void *baton, itsme_jws_t **jws,
-                               itsme_err_t **err)
+static apr_status_t fail_as(apr_pool_t *p, itsme_err_t **err, const char *label,
+                            const char *what)
+{
+    return itsme_err_make(p, err, ITSME_E_TOKEN, APR_EGENERAL, "%s: %s", label, what);
+}
+
+apr_status_t itsme_id_token_verify_jws(apr_pool_t *p, const char *label, const char *text,
+                                       const char *const *allowed_algs,
+                                       itsme_key_lookup_fn *lookup, void *baton,
+                                       itsme_jws_t **jws, itsme_err_t **err)
 {
     itsme_err_t *e = NULL;
     const itsme_jwk_t *key = NULL;
 
     if (itsme_jws_parse(p, text, jws, &e) != APR_SUCCESS)
-        return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "id_token: malformed JWS");
-    if (!alg_allowed((*jws)->alg, chk->allowed_algs))
-        return fail(p, err, "signature algorithm not allowed");
+        return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "%s: malformed JWS", label);
+    if (!alg_allowed((*jws)->alg, allowed_algs))
+        return fail_as(p, err, label, "signature algorithm not allowed");
     if (lookup(baton, p, (*jws)->kid, (*jws)->alg, &key, &e) != APR_SUCCESS || key == NULL)
-        return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "id_token: no verification key");
-    if (itsme_jws_verify(p, *jws, key, chk->allowed_algs, &e) != APR_SUCCESS)
-        return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "id_token: bad signature");
+        return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "%s: no verification key", label);
+    if (itsme_jws_verify(p, *jws, key, allowed_algs, &e) != APR_SUCCESS)
+        return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "%s: bad signature", label);
     return APR_SUCCESS;
 }
 
-/* aud (string or non-empty array of strings) must contain client_id; azp
- * required when there are several audiences, and equal client_id if present. */
-static apr_status_t check_aud(apr_pool_t *p, const itsme_json_t *c, const char *client_id,
-                              itsme_err_t **err)
+apr_status_t itsme_id_token_check_aud(apr_pool_t *p, const char *label, const itsme_json_t *c,
+                                      const char *client_id, itsme_err_t **err)
 {
     const itsme_json_t *aud = itsme_json_get(c, "aud");
     const itsme_json_t *azp = itsme_json_get(c, "azp");
@@ -110,20 +114,20 @@ static apr_status_t check_aud(apr_pool_t *p, const itsme_json_t *c, const char *
         for (apr_size_t i = 0; i < n; i++) {
             const char *a = itsme_json_string_value(itsme_json_array_get(aud, i));
             if (a == NULL)
-                return fail(p, err, "audience malformed");
+                return fail_as(p, err, label, "audience malformed");
             found |= strcmp(a, client_id) == 0;
         }
     }
     else
-        return fail(p, err, "audience missing or malformed");
+        return fail_as(p, err, label, "audience missing or malformed");
     if (!found)
-        return fail(p, err, "audience does not contain the client_id");
+        return fail_as(p, err, label, "audience does not contain the client_id");
     if (azp == NULL && n > 1)
-        return fail(p, err, "azp missing with several audiences");
+        return fail_as(p, err, label, "azp missing with several audiences");
     if (azp != NULL) {
         const char *z = itsme_json_string_value(azp);
         if (z == NULL || strcmp(z, client_id) != 0)
-            return fail(p, err, "azp mismatch");
+            return fail_as(p, err, label, "azp mismatch");
     }
     return APR_SUCCESS;
 }
@@ -207,7 +211,7 @@ static apr_status_t check_claims(apr_pool_t *p, const itsme_json_t *c,
                                                   : ITSME_IDT_DEFAULT_MAX_IAT_AGE);
     if (iss == NULL || strcmp(iss, chk->issuer) != 0)
         return fail(p, err, "issuer mismatch");
-    if ((rv = check_aud(p, c, chk->client_id, err)) != APR_SUCCESS
+    if ((rv = itsme_id_token_check_aud(p, "id_token", c, chk->client_id, err)) != APR_SUCCESS
         || (rv = check_times(p, c, &k, &iat, &exp, err)) != APR_SUCCESS
         || (rv = check_nonce(p, c, chk->nonce, err)) != APR_SUCCESS)
         return rv;
@@ -243,7 +247,8 @@ apr_status_t itsme_id_token_validate(apr_pool_t *p, const char *compact,
     if (strlen(compact) > IDT_MAX_LEN)
         return fail(p, err, "too large");
     if ((rv = unwrap(p, compact, chk, &text, err)) != APR_SUCCESS
-        || (rv = verify_jws(p, text, chk, lookup, baton, &jws, err)) != APR_SUCCESS)
+        || (rv = itsme_id_token_verify_jws(p, "id_token", text, chk->allowed_algs, lookup,
+                                                 baton, &jws, err)) != APR_SUCCESS)
         return rv;
     if (itsme_json_parse_object(p, jws->payload, jws->payload_len, &claims, &e) != APR_SUCCESS)
         return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "id_token: payload is not a JSON object");

@@ -53,4 +53,17 @@ apr_status_t itsme_id_token_validate(apr_pool_t *p, const char *compact,
                                      itsme_key_lookup_fn *lookup, void *baton,
                                      itsme_id_token_t **out, itsme_err_t **err);
 
+/* Shared with other JWTs of the OP (logout tokens); label names the token
+ * in messages. Parses the compact JWS, checks its alg against allowed_algs
+ * (NULL: the default list; never none or HMAC), finds the key by kid and
+ * verifies the signature. */
+apr_status_t itsme_id_token_verify_jws(apr_pool_t *p, const char *label, const char *text,
+                                       const char *const *allowed_algs,
+                                       itsme_key_lookup_fn *lookup, void *baton,
+                                       itsme_jws_t **jws, itsme_err_t **err);
+/* aud (a string or non-empty array of strings) must contain client_id; azp
+ * is required with several audiences and must equal client_id if present. */
+apr_status_t itsme_id_token_check_aud(apr_pool_t *p, const char *label, const itsme_json_t *c,
+                                      const char *client_id, itsme_err_t **err);
+
 #endif

@@ -67,6 +67,19 @@ static apr_status_t check_issuer(apr_pool_t *p, const char *issuer, const char *
     return APR_SUCCESS;
 }
 
+/* An optional boolean member (absent or null: 0). */
+static apr_status_t get_flag(apr_pool_t *p, const itsme_json_t *doc, const char *name, int *out,
+                             itsme_err_t **err)
+{
+    itsme_json_t *v = itsme_json_get(doc, name);
+
+    if (v && !itsme_json_is_bool(v) && !itsme_json_is_null(v))
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL, "discovery: %s is not a boolean",
+                              name);
+    *out = itsme_json_bool_value(v) ? 1 : 0;
+    return APR_SUCCESS;
+}
+
 static apr_status_t read_endpoints(apr_pool_t *p, const itsme_json_t *doc, const char *disco,
                                    itsme_metadata_t *md, itsme_err_t **err)
 {
@@ -123,11 +136,13 @@ static apr_status_t md_parse(apr_pool_t *p, const char *json, apr_size_t len,
     if (rv != APR_SUCCESS)
         return rv;
 
-    itsme_json_t *rsro = itsme_json_get(doc, "require_signed_request_object");
-    if (rsro && !itsme_json_is_bool(rsro) && !itsme_json_is_null(rsro))
-        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
-                              "discovery: require_signed_request_object is not a boolean");
-    md->require_signed_request_object = itsme_json_bool_value(rsro) ? 1 : 0;
+    if ((rv = get_flag(p, doc, "require_signed_request_object",
+                       &md->require_signed_request_object, err)) != APR_SUCCESS
+        || (rv = get_flag(p, doc, "backchannel_logout_supported",
+                          &md->backchannel_logout_supported, err)) != APR_SUCCESS
+        || (rv = get_flag(p, doc, "frontchannel_logout_supported",
+                          &md->frontchannel_logout_supported, err)) != APR_SUCCESS)
+        return rv;
     *out = md;
     return APR_SUCCESS;
 }

@@ -25,6 +25,8 @@ typedef struct {
     apr_array_header_t *request_object_encryption_algs;
     apr_array_header_t *request_object_encryption_encs;
     int require_signed_request_object;   /* 0/1 */
+    int backchannel_logout_supported;    /* 0/1 (absent: 0) */
+    int frontchannel_logout_supported;   /* 0/1 (absent: 0) */
 } itsme_metadata_t;
 
 /*

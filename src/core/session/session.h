@@ -21,6 +21,8 @@ typedef struct {
     apr_table_t *claims;      /* canonical name -> text */
     const char *id_token;     /* for id_token_hint at logout; may be NULL */
     const char *acr;          /* may be NULL */
+    const char *sid;          /* the OP's session id (ID token "sid"), for
+                                 OP-initiated logout; may be NULL */
 } itsme_session_t;
 
 /* A session holds at most this many claims (serialize and parse refuse more). */

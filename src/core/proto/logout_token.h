@@ -1,0 +1,54 @@
+/*
+ * logout_token.h: OpenID Connect Back-Channel Logout 1.0 logout tokens
+ * (§2.4 contents, §2.6 validation), clock injected; and the keys under
+ * which a relying party remembers what OP-initiated logouts ended.
+ */
+#ifndef ITSME_LOGOUT_TOKEN_H
+#define ITSME_LOGOUT_TOKEN_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include "core/err.h"
+#include "core/proto/id_token.h"
+
+#define ITSME_LOGOUT_EVENT "http://schemas.openid.net/event/backchannel-logout"
+/* A logout token is refused unread beyond this many characters. */
+#define ITSME_LOGOUT_TOKEN_MAX 8192
+#define ITSME_LOGOUT_TOKEN_MAX_AGE apr_time_from_sec(600)
+
+typedef struct {
+    const char *issuer;              /* exact match */
+    const char *client_id;           /* in aud (azp as for ID tokens) */
+    apr_time_t now;
+    apr_interval_time_t skew;        /* 0: ITSME_IDT_DEFAULT_SKEW */
+    const char *const *allowed_algs; /* NULL: the default list */
+} itsme_lt_check_t;
+
+typedef struct {
+    const char *sub;                 /* may be NULL when sid is set */
+    const char *sid;                 /* may be NULL when sub is set */
+    const char *jti;
+    apr_time_t iat;
+    apr_time_t until;                /* while a replay of jti must be refused */
+} itsme_logout_token_t;
+
+/*
+ * Validates a logout token: a JWS (a JWE is refused), alg allowed, key by
+ * kid, signature, iss exact, aud/azp, iat present and within [now - 600 s -
+ * skew, now + skew], exp (if present) not past, the events claim holding
+ * ITSME_LOGOUT_EVENT with an object value, sub and/or sid non-empty
+ * strings, jti present, no nonce. Failures: ITSME_E_TOKEN (ITSME_E_EXPIRED
+ * for a stale token), messages naming the check, never the token.
+ */
+apr_status_t itsme_logout_token_validate(apr_pool_t *p, const char *compact,
+                                         const itsme_lt_check_t *chk,
+                                         itsme_key_lookup_fn *lookup, void *baton,
+                                         itsme_logout_token_t **out, itsme_err_t **err);
+
+/* The store key of what ends by `kind` ("sid" or "sub") for issuer:
+ * "<prefix><kind>:" + base64url(SHA-256(issuer "\n" value)), 43 chars of
+ * hash: fixed length whatever the OP sends, no OP text in a key. */
+const char *itsme_logout_key(apr_pool_t *p, const char *prefix, const char *kind,
+                             const char *issuer, const char *value);
+
+#endif
