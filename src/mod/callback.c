@@ -18,6 +18,7 @@
 #include "core/url.h"
 #include "core/proto/id_token.h"
 #include "core/proto/jwks.h"
+#include "core/proto/logout_token.h"
 #include "core/proto/metadata.h"
 #include "core/proto/token.h"
 #include "core/proto/userinfo.h"
@@ -286,8 +287,11 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
     s.expires = l->now + itsme_cfg_session_max_age(l->sc);
     /* id_token_hint: the signed token, the inner one of a JWE (RP-Initiated
      * Logout §2: an encrypted ID token is decrypted before use as a hint);
-     * kept only when a logout can use it (it doubles the cookie) */
-    s.id_token = l->sc->logout_uri && l->md->end_session_endpoint ? idt->raw : NULL;
+     * kept only when a logout can use it (it doubles the cookie), and only
+     * when it holds no personal data: a logout URL ends up in browser
+     * history and access logs (the logout then names the client instead) */
+    s.id_token = l->sc->logout_uri && l->md->end_session_endpoint
+                         && itsme_logout_hint_safe(idt->claims) ? idt->raw : NULL;
     s.acr = itsme_session_acr(l->r, l->sc, st->acr, idt->acr);
     s.sid = op_sid(idt);
     itsme_session_keep_claims(l->r, l->sc, &s, st->wanted_claims);

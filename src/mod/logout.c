@@ -5,8 +5,9 @@
  * node; the session cookie, any chunks of older versions and every pending
  * login state cookie are expired), then sends the
  * browser on: to the OP's end_session_endpoint (RP-initiated logout, with
- * id_token_hint, post_logout_redirect_uri and client_id) when the session
- * kept an ID token for it, else straight to the target. itsme itself has no
+ * post_logout_redirect_uri, client_id and, when the session kept an ID
+ * token without personal data, id_token_hint) when there was a session,
+ * else straight to the target. itsme itself has no
  * end_session_endpoint: there the logout is local only.
  *
  * The target is ItsmePostLogoutRedirect (default "/"; when absolute, its
@@ -162,16 +163,16 @@ int itsme_logout_matches(request_rec *r, const itsme_srv_cfg_t *sc)
            && strcmp(r->parsed_uri.path, sc->logout_uri) == 0;
 }
 
-/* The ID token the session kept for id_token_hint, if any. Expiry does not
- * matter here: an expired session may still be open at the OP. */
-static const char *session_id_token(request_rec *r, const itsme_srv_cfg_t *sc)
+/* The request's session (NULL when none opens), whatever its expiry: an
+ * expired session may still be open at the OP. */
+static const itsme_session_t *session_of(request_rec *r, const itsme_srv_cfg_t *sc)
 {
     itsme_session_t *s = NULL;
 
     if (itsme_session_load(r, sc, &s, NULL, NULL) != APR_SUCCESS
         || !itsme_cfg_issuer_fits(sc, s->issuer))
         return NULL;
-    return s->id_token;
+    return s;
 }
 
 static void end_local_session(request_rec *r, const itsme_srv_cfg_t *sc)
@@ -195,15 +196,20 @@ static const char *logout_target(request_rec *r, const itsme_srv_cfg_t *sc, cons
     return wanted[0] == '/' ? itsme_public_url(r, wanted) : wanted;
 }
 
-/* RP-initiated logout at the OP, or NULL for a local-only logout. */
+/* RP-initiated logout at the OP for session s, or NULL for a local-only
+ * logout (no session, or an OP without end_session_endpoint). The session's
+ * ID token goes as id_token_hint when it kept one (only tokens without
+ * personal data are kept, see callback.c); else client_id alone names the
+ * relying party (RP-Initiated Logout 1.0 §2), and the OP may ask the
+ * person to confirm. */
 static const char *op_logout_url(request_rec *r, const itsme_srv_cfg_t *sc,
-                                 const char *id_token, const char *target)
+                                 const itsme_session_t *s, const char *target)
 {
     itsme_metadata_t *md = NULL;
     itsme_err_t *err = NULL;
     apr_table_t *params;
 
-    if (!id_token)
+    if (!s)
         return NULL;
     if (itsme_metadata_for(r, sc, apr_time_now(), &md, &err) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
@@ -214,7 +220,8 @@ static const char *op_logout_url(request_rec *r, const itsme_srv_cfg_t *sc,
     if (!md->end_session_endpoint)
         return NULL;
     params = apr_table_make(r->pool, 3);
-    apr_table_setn(params, "id_token_hint", id_token);
+    if (s->id_token)
+        apr_table_setn(params, "id_token_hint", s->id_token);
     apr_table_setn(params, "post_logout_redirect_uri", target);
     apr_table_setn(params, "client_id", sc->client_id);
     return itsme_url_add_query(r->pool, md->end_session_endpoint, params);
@@ -260,7 +267,8 @@ static int refused(request_rec *r, const itsme_srv_cfg_t *sc, const char *why)
 
 int itsme_logout_handle(request_rec *r, const itsme_srv_cfg_t *sc)
 {
-    const char *wanted = NULL, *target, *id_token, *op;
+    const char *wanted = NULL, *target, *op;
+    const itsme_session_t *s;
 
     itsme_no_store(r);
     if (r->method_number != M_GET && r->method_number != M_POST) {
@@ -283,13 +291,13 @@ int itsme_logout_handle(request_rec *r, const itsme_srv_cfg_t *sc)
                                           "nor in ItsmeLogoutRedirectAllow): ",
                                           ap_escape_logitem(r->pool, apr_pstrndup(
                                               r->pool, wanted, LOGOUT_SHOWN_MAX)), NULL));
-    id_token = session_id_token(r, sc);
+    s = session_of(r, sc);
     end_local_session(r, sc);
-    op = op_logout_url(r, sc, id_token, target);
+    op = op_logout_url(r, sc, s, target);
     apr_table_setn(r->err_headers_out, "Location", op ? op : target);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "ITSME03054: logout: local session ended%s, continuing to %s",
-                  id_token ? "" : " (none or without ID token)",
+                  !s ? " (there was none)" : s->id_token ? "" : " (no id_token_hint)",
                   op ? "the OP's end_session_endpoint"
                      : ap_escape_logitem(r->pool, apr_pstrndup(r->pool, target,
                                                                 LOGOUT_SHOWN_MAX)));

@@ -108,7 +108,8 @@ const char *itsme_session_acr(request_rec *r, const itsme_srv_cfg_t *sc, const c
                               const char *token_acr);
 
 /* ---- session.c: the session's home (cookie or ItsmeSessionStore) ---- */
-/* "<name>|<client id>": the associated data of every sealed value of ours. */
+/* "<name>|<client id>|<issuer or discovery URL>": the associated data of
+ * every sealed value of ours. */
 const char *itsme_session_bind(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *name);
 /* Reads the request's session (cookie, or the record its cookie names);
  * no time, subject or issuer check. Failures: ITSME_E_UNAVAILABLE when the

@@ -8,9 +8,10 @@
  *   id, the store a record sealed with that id as associated data
  *   (core/session/record.h). Logging out deletes the record.
  *
- * Every sealed value of the module binds "<cookie name>|<client id>" as
- * associated data: a value cut from another cookie, or sealed by another
- * relying party that shares the passphrase, does not open.
+ * Every sealed value of the module binds "<cookie name>|<client id>|<issuer>"
+ * as associated data (the issuer as pinned, else the discovery URL): a value
+ * cut from another cookie, or sealed by another relying party or for another
+ * OP that shares the passphrase, does not open.
  */
 #include "httpd.h"
 #include "http_log.h"
@@ -40,7 +41,11 @@ APLOG_USE_MODULE(auth_itsme);
 
 const char *itsme_session_bind(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *name)
 {
-    return apr_pstrcat(p, name, "|", sc->client_id, NULL);
+    const char *issuer = itsme_cfg_expected_issuer(sc);
+
+    /* the issuer: as pinned, else the discovery URL that determines it */
+    return apr_pstrcat(p, name, "|", sc->client_id, "|", issuer ? issuer : sc->discovery_url,
+                       NULL);
 }
 
 static const char *record_key(apr_pool_t *p, const char *id)
@@ -214,8 +219,8 @@ static apr_status_t save_cookie(request_rec *r, const itsme_srv_cfg_t *sc,
             return rv;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "ITSME05021: session cookie without the ID token (%" APR_SIZE_T_FMT
-                      " bytes with it): ItsmeLogoutURI will end this session locally only "
-                      "(no id_token_hint for the OP)", full);
+                      " bytes with it): a logout at the OP names the client instead "
+                      "(no id_token_hint)", full);
     }
     if (itsme_cookie_set(r, name, sealed, cookie_max_age(sc, s)) != APR_SUCCESS)
         return itsme_err_make(r->pool, err, ITSME_E_CONFIG, APR_ENOSPC,

@@ -13,10 +13,13 @@ import urllib.parse
 import pytest
 
 import harness
-from conftest import BASIC_CLIENT, POST_CLIENT, SMALL_PICTURE, start_httpd, stop_httpd
+from conftest import (BASIC_CLIENT, CALLBACK_OR_OPEN_PATTERN, POST_CLIENT, png_data_uri, start_httpd,
+                      stop_httpd)
 
 SUB = "tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA="
 APP = "/app/cgi/env.py"
+# about 2.3 KB as a data: URI: fits the session cookie, not with an ID token
+MID_PICTURE = png_data_uri(1700, 3)
 PIC = APP + "/pic"
 COOKIE = "itsme_session"
 BUDGET = 6144              # all module cookies: names, values, "; " separators
@@ -55,11 +58,26 @@ def rp_budget(workdir, picture_op):
 
 
 @pytest.fixture(scope="module")
-def rp_small(workdir, picture_op):
-    """cookie mode, ItsmeLogoutURI; its client (POST_CLIENT) logs in the
-    account with SMALL_PICTURE at the OP"""
+def lean_op(workdir):
+    """ID tokens with protocol claims only (the claims come from userinfo), so
+    the session keeps the ID token for id_token_hint; POST_CLIENT's account
+    has MID_PICTURE."""
+    op = harness.start_test_op(workdir, {
+        "profile": "broker", "clients": [POST_CLIENT], "redirectUriPattern": CALLBACK_OR_OPEN_PATTERN,
+        "claimsInIdToken": False,
+        "accounts": {"maxence": {"sub": SUB, "given_name": "Maxence", "family_name": "Legrand",
+                                 "birthdate": "1981-04-24", "picture": MID_PICTURE}},
+    }, name="op_lean_budget")
+    yield op
+    op.stop()
+
+
+@pytest.fixture(scope="module")
+def rp_small(workdir, lean_op):
+    """cookie mode, ItsmeLogoutURI, against lean_op: a session with
+    MID_PICTURE fits its cookie only without the ID token"""
     h = start_httpd(workdir, "budget_small",
-                    conf(picture_op, "ItsmeLogoutURI /logout\nItsmePostLogoutRedirect /open/", client=POST_CLIENT),
+                    conf(lean_op, "ItsmeLogoutURI /logout\nItsmePostLogoutRedirect /open/", client=POST_CLIENT),
                     locations=LOCATIONS)
     yield h
     stop_httpd(h)
@@ -160,12 +178,10 @@ def test_picture_too_large_for_a_cookie_is_refused(rp_budget, picture_op, jar, e
 
 
 def logout_hint(h, jar):
-    """The id_token_hint of the logout redirect to the OP; None for a local
-    logout (the session kept no ID token: straight to the target)."""
+    """The id_token_hint of the logout redirect to the OP; None when the
+    session kept no ID token (the OP is told the client_id alone)."""
     r = harness.curl(h.base + "/logout", jar=jar)
     assert r.status == 302, r
-    if r.location == h.base + "/open/":
-        return None
     assert "/session/end?" in r.location, r
     q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.location).query)
     assert q.get("client_id") == [POST_CLIENT["client_id"]], q
@@ -174,7 +190,7 @@ def logout_hint(h, jar):
 
 def test_id_token_goes_first_when_the_session_is_too_large(rp_small, tmp_path):
     """A session that fits its cookie only without the ID token: the login
-    works, the logout has no id_token_hint (so it is local only)."""
+    works, the logout names the client instead of an id_token_hint."""
     plain, pic = tmp_path / "plain.txt", tmp_path / "pic.txt"
     r = harness.curl(rp_small.base + APP, jar=plain, follow=True)
     assert r.status == 200 and r.json()["env"]["REMOTE_USER"] == SUB, r
@@ -182,12 +198,12 @@ def test_id_token_goes_first_when_the_session_is_too_large(rp_small, tmp_path):
 
     off = rp_small.log_size()
     r = harness.curl(rp_small.base + PIC, jar=pic, follow=True)
-    assert r.status == 200 and r.json()["env"].get("ITSME_PICTURE") == SMALL_PICTURE, r
+    assert r.status == 200 and r.json()["env"].get("ITSME_PICTURE") == MID_PICTURE, r
     assert_set_cookies_small([r])
     assert_within_budget(pic)
     assert any("ITSME05021" in ln for ln in rp_small.log_since(off)), rp_small.log_since(off)
     again = harness.curl(rp_small.base + PIC, jar=pic)
-    assert again.status == 200 and again.json()["env"].get("ITSME_PICTURE") == SMALL_PICTURE, again
+    assert again.status == 200 and again.json()["env"].get("ITSME_PICTURE") == MID_PICTURE, again
     assert logout_hint(rp_small, pic) is None
 
 

@@ -23,8 +23,8 @@ CLIENT = {"client_id": "logout-client", "client_secret": harness.random_passphra
 PATTERN = r"^http://127\.0\.0\.1:\d+/(itsme/callback|open/.*)$"
 
 
-def start_op(workdir, name, features=None):
-    cfg = {"profile": "broker", "clients": [CLIENT], "redirectUriPattern": PATTERN}
+def start_op(workdir, name, features=None, **extra):
+    cfg = {"profile": "broker", "clients": [CLIENT], "redirectUriPattern": PATTERN, **extra}
     if features:
         cfg["features"] = features
     return harness.start_test_op(workdir, cfg, name=name)
@@ -49,6 +49,23 @@ def op_end(workdir):
     o = start_op(workdir, "op_logout")
     yield o
     o.stop()
+
+
+@pytest.fixture(scope="module")
+def op_lean(workdir):
+    """ID tokens with protocol claims only (the rest through userinfo)"""
+    o = start_op(workdir, "op_logout_lean", claimsInIdToken=False,
+                 accounts={"maxence": {"sub": SUB, "given_name": "Maxence", "family_name": "Legrand",
+                                       "birthdate": "1981-04-24", "nin": "81042419835"}})
+    yield o
+    o.stop()
+
+
+@pytest.fixture(scope="module")
+def httpd_lean(workdir, op_lean):
+    h = start_httpd(workdir, "logout_lean", server_conf(op_lean))
+    yield h
+    stop_httpd(h)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +112,24 @@ def jwt_payload(token):
 # --------------------------------------------------------------------------
 # the OP has an end_session_endpoint
 
+# Values of the test account that must never travel in a logout URL.
+PERSONAL = ["Maxence", "Legrand", "1981-04-24", "81042419835", "810424", "Bruxelles"]
+
+
+def confirm_at_op(r, jar):
+    """The OP's confirmation form, submitted: where the OP sends the browser."""
+    page = harness.curl(r.location, jar=jar)
+    assert page.status == 200 and "op.logoutForm" in page.body, page
+    action = html.unescape(re.search(r'action="([^"]+)"', page.body).group(1))
+    xsrf = re.search(r'name="xsrf" value="([^"]+)"', page.body).group(1)
+    return harness.curl(urllib.parse.urljoin(r.location, action), jar=jar, method="POST",
+                        data=urllib.parse.urlencode({"xsrf": xsrf, "logout": "yes"}),
+                        headers=["Content-Type: application/x-www-form-urlencoded"])
+
+
 def test_logout_goes_through_the_op(httpd_end, op_end, jar):
+    """The broker's ID tokens carry names, birth date and national number:
+    the logout URL names the client, never the token."""
     assert "end_session_endpoint" in harness.http_json("GET", op_end.discovery)
     login(httpd_end, jar)
     r = harness.curl(httpd_end.base + "/logout", jar=jar)
@@ -107,19 +141,29 @@ def test_logout_goes_through_the_op(httpd_end, op_end, jar):
     q = urllib.parse.parse_qs(loc.query)
     assert q["post_logout_redirect_uri"] == [httpd_end.base + "/open/"], q
     assert q["client_id"] == [CLIENT["client_id"]], q
-    hint = jwt_payload(q["id_token_hint"][0])
-    assert hint["sub"] == SUB and hint["aud"] == CLIENT["client_id"] and hint["iss"] == op_end.base, hint
+    assert "id_token_hint" not in q, q
+    decoded = urllib.parse.unquote(r.location)
+    assert not [v for v in PERSONAL if v in decoded], decoded
 
-    # the OP accepts the hint (its confirmation form), and sends the browser back
-    page = harness.curl(r.location, jar=jar)
-    assert page.status == 200 and "op.logoutForm" in page.body, page
-    action = html.unescape(re.search(r'action="([^"]+)"', page.body).group(1))
-    xsrf = re.search(r'name="xsrf" value="([^"]+)"', page.body).group(1)
-    back = harness.curl(urllib.parse.urljoin(r.location, action), jar=jar, method="POST",
-                        data=urllib.parse.urlencode({"xsrf": xsrf, "logout": "yes"}),
-                        headers=["Content-Type: application/x-www-form-urlencoded"])
+    # the OP accepts client_id alone (its confirmation form) and sends the browser back
+    back = confirm_at_op(r, jar)
     assert back.status in (302, 303) and back.location == httpd_end.base + "/open/", back
     assert_logged_out(httpd_end, jar, op_end)
+
+
+def test_logout_hint_when_the_id_token_is_lean(httpd_lean, op_lean, jar):
+    """An ID token with protocol claims only may travel as id_token_hint."""
+    login(httpd_lean, jar)
+    r = harness.curl(httpd_lean.base + "/logout", jar=jar)
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.location).query)
+    assert r.status == 302 and r.location.startswith(op_lean.base + "/session/end?"), r
+    hint = jwt_payload(q["id_token_hint"][0])
+    assert hint["sub"] == SUB and hint["aud"] == CLIENT["client_id"] and hint["iss"] == op_lean.base
+    assert not set(hint) - {"iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr",
+                            "amr", "azp", "sid", "at_hash", "c_hash", "s_hash", "jti"}, hint
+    back = confirm_at_op(r, jar)
+    assert back.status in (302, 303) and back.location == httpd_lean.base + "/open/", back
+    assert_logged_out(httpd_lean, jar, op_lean)
 
 
 def test_logout_without_session_is_local(httpd_end, jar):

@@ -202,6 +202,32 @@ START_TEST(store_keys)
 }
 END_TEST
 
+START_TEST(hint_only_without_personal_data)
+{
+    apr_pool_t *p = tu_pool();
+    static const char *const hints[][2] = {
+        {"{\"iss\":\"" ISS "\",\"sub\":\"u\",\"aud\":\"c\",\"exp\":1,\"iat\":1,"
+         "\"nonce\":\"n\",\"sid\":\"s\",\"at_hash\":\"h\",\"acr\":\"a\",\"amr\":[\"pwd\"],"
+         "\"auth_time\":1,\"azp\":\"c\"}", "1"},
+        {"{\"iss\":\"" ISS "\",\"sub\":\"u\",\"nin\":\"81042419835\"}", "0"},
+        {"{\"iss\":\"" ISS "\",\"sub\":\"u\",\"given_name\":\"Jan\"}", "0"},
+        {"{\"iss\":\"" ISS "\",\"http://itsme.services/v2/claim/BENationalNumber\":\"x\"}",
+         "0"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        itsme_json_t *c = NULL;
+
+        ck_assert_int_eq(itsme_json_parse_object(p, hints[i][0], strlen(hints[i][0]), &c, NULL),
+                         APR_SUCCESS);
+        ck_assert_int_eq(itsme_logout_hint_safe(c), hints[i][1][0] == '1');
+    }
+    ck_assert(!itsme_logout_hint_safe(NULL));
+    apr_pool_destroy(p);
+}
+END_TEST
+
 Suite *itsme_suite_logout_token(void)
 {
     Suite *s = suite_create("logout_token");
@@ -212,6 +238,7 @@ Suite *itsme_suite_logout_token(void)
     tcase_add_test(tc, fields_and_replay_window);
     tcase_add_test(tc, signature_attacks);
     tcase_add_test(tc, store_keys);
+    tcase_add_test(tc, hint_only_without_personal_data);
     suite_add_tcase(s, tc);
     return s;
 }

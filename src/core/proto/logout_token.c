@@ -142,3 +142,25 @@ const char *itsme_logout_key(apr_pool_t *p, const char *prefix, const char *kind
         return NULL;
     return apr_pstrcat(p, prefix, kind, ":", itsme_b64url_encode(p, md, sizeof(md)), NULL);
 }
+
+static const char *const protocol_claims[] = {
+    "iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr", "amr", "azp",
+    "sid", "at_hash", "c_hash", "s_hash", "jti", NULL
+};
+
+static int protocol_claim(void *baton, const char *key, const itsme_json_t *val)
+{
+    int i;
+
+    (void)baton;
+    (void)val;
+    for (i = 0; protocol_claims[i]; i++)
+        if (!strcmp(key, protocol_claims[i]))
+            return 0;
+    return 1; /* stops: a claim of another kind */
+}
+
+int itsme_logout_hint_safe(const itsme_json_t *claims)
+{
+    return claims && itsme_json_object_foreach(claims, protocol_claim, NULL) == 0;
+}

@@ -9,6 +9,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 #include "core/err.h"
+#include "core/json.h"
 #include "core/proto/id_token.h"
 
 #define ITSME_LOGOUT_EVENT "http://schemas.openid.net/event/backchannel-logout"
@@ -44,6 +45,12 @@ apr_status_t itsme_logout_token_validate(apr_pool_t *p, const char *compact,
                                          const itsme_lt_check_t *chk,
                                          itsme_key_lookup_fn *lookup, void *baton,
                                          itsme_logout_token_t **out, itsme_err_t **err);
+
+/* RP-Initiated Logout: 1 when an ID token with these claims may travel as
+ * id_token_hint in a logout URL (browser history, access logs): it holds
+ * only protocol claims (iss, sub, aud, exp, iat, sid, acr...), no personal
+ * data such as a name, a birth date or a national number. */
+int itsme_logout_hint_safe(const itsme_json_t *claims);
 
 /* The store key of what ends by `kind` ("sid" or "sub") for issuer:
  * "<prefix><kind>:" + base64url(SHA-256(issuer "\n" value)), 43 chars of
