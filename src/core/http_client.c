@@ -20,6 +20,7 @@
 #define DEFAULT_UA "mod_auth_itsme/" ITSME_VERSION
 #define CONNECT_TIMEOUT_CAP_MS 3000L
 #define MAX_CTYPE_LEN 255
+#define MAX_CC_LEN 255
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static CURLcode init_rc = CURLE_FAILED_INIT; /* written once under init_once */
@@ -30,6 +31,7 @@ typedef struct {
     apr_size_t len, cap, max;
     int too_large;
     const char *ctype;
+    const char *cc;     /* Cache-Control */
 } sink_t;
 
 static void do_global_init(void)
@@ -73,29 +75,43 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* Keeps the Content-Type of the last response (bounded, trimmed). */
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+/* The trimmed value of header line data[0..n) when it is field `name`
+ * (lower case, with the colon), bounded to max bytes; NULL otherwise. */
+static const char *header_value(apr_pool_t *p, const char *data, size_t n, const char *name,
+                                apr_size_t max)
 {
-    sink_t *s = ud;
-    size_t n = size * nmemb;
-    static const char name[] = "content-type:";
-    const size_t nl = sizeof(name) - 1;
-
-    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        s->ctype = NULL; /* a new response (e.g. after 100 Continue) */
-        return n;
-    }
+    const size_t nl = strlen(name);
     if (n <= nl || strncasecmp(data, name, nl) != 0)
-        return n;
+        return NULL;
     const char *v = data + nl, *end = data + n;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
     while (end > v && apr_isspace(end[-1]))
         end--;
     apr_size_t vl = (apr_size_t)(end - v);
-    if (vl > MAX_CTYPE_LEN)
-        vl = MAX_CTYPE_LEN;
-    s->ctype = apr_pstrmemdup(s->p, v, vl);
+    return apr_pstrmemdup(p, v, vl > max ? max : vl);
+}
+
+/* Keeps the Content-Type and Cache-Control of the last response (bounded,
+ * trimmed; repeated Cache-Control fields are joined with ", "). */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+    sink_t *s = ud;
+    size_t n = size * nmemb;
+    const char *v;
+
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        s->ctype = NULL; /* a new response (e.g. after 100 Continue) */
+        s->cc = NULL;
+    }
+    else if ((v = header_value(s->p, data, n, "content-type:", MAX_CTYPE_LEN)) != NULL)
+        s->ctype = v;
+    else if ((v = header_value(s->p, data, n, "cache-control:", MAX_CC_LEN)) != NULL) {
+        if (s->cc && strlen(s->cc) + strlen(v) + 2 <= MAX_CC_LEN)
+            s->cc = apr_pstrcat(s->p, s->cc, ", ", v, NULL);
+        else if (!s->cc)
+            s->cc = v;
+    }
     return n;
 }
 
@@ -166,7 +182,7 @@ static apr_status_t perform(apr_pool_t *p, const itsme_http_opts_t *o, const cha
 {
     const char *what = post_body ? "POST" : "GET";
     char errbuf[CURL_ERROR_SIZE];
-    sink_t s = { p, NULL, 0, 0, 0, 0, NULL };
+    sink_t s = { p, NULL, 0, 0, 0, 0, NULL, NULL };
     apr_status_t rv = APR_SUCCESS;
     CURLcode rc;
     long status = 0;
@@ -198,6 +214,7 @@ static apr_status_t perform(apr_pool_t *p, const itsme_http_opts_t *o, const cha
     itsme_http_resp_t *r = apr_pcalloc(p, sizeof(*r));
     r->status = status;
     r->content_type = s.ctype;
+    r->cache_control = s.cc;
     r->body = s.buf ? s.buf : "";
     r->body_len = s.len;
     *resp = r;

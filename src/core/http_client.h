@@ -24,6 +24,8 @@ typedef struct {
 typedef struct {
     long status;              /* HTTP status */
     const char *content_type; /* NULL when absent */
+    const char *cache_control; /* Cache-Control field value(s), ", "-joined and
+                                  bounded; NULL when absent */
     const char *body;         /* NUL-terminated */
     apr_size_t body_len;
 } itsme_http_resp_t;
