@@ -3,7 +3,10 @@
  * (discovery and JWKS). Bodies (and a value derived from each, such as the
  * parsed document) live in a sub-pool per entry; readers get a copy in their
  * own pool, so a refresh never frees memory a reader holds.
- * A fetch happens under the entry lock (no stampede toward the OP).
+ * Each URL has its own fetch lock: a slow OP only delays callers of its own
+ * URLs, and concurrent callers of one URL share a single fetch (single
+ * flight, no stampede toward the OP). The cache-wide lock is never held
+ * across the network.
  */
 #ifndef ITSME_CACHE_H
 #define ITSME_CACHE_H
@@ -23,6 +26,11 @@ typedef struct {
     apr_interval_time_t min_interval; /* never fetch a URL more often than this */
     int force;                        /* refetch now unless fetched < min_interval ago */
 } itsme_cache_policy_t;
+
+/* A response's Cache-Control is honoured within bounds: max-age=N (no-cache
+ * and no-store count as 0) shortens the body's lifetime to N, never below
+ * ITSME_CACHE_CC_FLOOR (nor above the policy's max_age). */
+#define ITSME_CACHE_CC_FLOOR apr_time_from_sec(60)
 
 /* Returns (a copy in p of) the body for url. Only a 200 answer is cached;
  * another status is an ITSME_E_OP error. *fetched tells whether this call
@@ -57,6 +65,21 @@ apr_status_t itsme_cache_fetch_derived(itsme_cache_t *c, apr_pool_t *p,
                                        const itsme_cache_policy_t *pol, apr_time_t now,
                                        const itsme_cache_deriver_t *d, void **value,
                                        int *fetched, itsme_err_t **err);
+
+/* The lifetime a Cache-Control value asks for: max-age=N (no-cache,
+ * no-store: 0); -1 when it says neither (or value is NULL). */
+apr_interval_time_t itsme_cache_control_max_age(const char *value);
+
+/* Notes: a few short keys remembered per URL with the time they were noted
+ * (e.g. a key id refetched for and still missing), kept with url's entry
+ * (not with its body). At most ITSME_CACHE_NOTES per URL, the oldest goes
+ * first; a key longer than ITSME_CACHE_NOTE_MAX bytes is never remembered. */
+#define ITSME_CACHE_NOTES 16
+#define ITSME_CACHE_NOTE_MAX 127
+void itsme_cache_note(itsme_cache_t *c, const char *url, const char *key, apr_time_t now);
+/* Whether key was noted for url less than `within` before now. */
+int itsme_cache_noted(itsme_cache_t *c, const char *url, const char *key, apr_time_t now,
+                      apr_interval_time_t within);
 
 /* Drops url's entry (e.g. after its content failed validation). */
 void itsme_cache_invalidate(itsme_cache_t *c, const char *url);
