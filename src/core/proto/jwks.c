@@ -1,7 +1,10 @@
 /*
  * jwks.c: the OP's signing keys through the document cache. A kid that is
- * not in the cached set causes one forced refetch, itself limited to once
- * per min_refetch per URL, so made-up kids cannot make us hammer the OP.
+ * not in the cached set, or a known kid whose key failed to verify, causes
+ * one forced refetch. Limits: the kid is remembered (a cache note) when the
+ * refetch did not help, so it causes no other for ITSME_JWKS_KID_MEMORY; and
+ * any refetch of the URL is at most one per min_refetch (the cache's
+ * min_interval), so made-up kids cannot make us hammer the OP.
  */
 #include <string.h>
 #include <apr_strings.h>
@@ -54,30 +57,108 @@ apr_status_t itsme_jwks_load(const itsme_jwks_source_t *src, apr_pool_t *p, int 
     return load_set(src, p, &pol, set, fetched ? fetched : &dummy, err);
 }
 
-apr_status_t itsme_jwks_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
-                               const itsme_jwk_t **key, itsme_err_t **err)
+/* The note that remembers a refetch for kid: a missing kid, or a replaced
+ * key (kid NULL: the one key of its type). */
+static const char *kid_note(apr_pool_t *p, const char *kid, int replaced)
 {
-    const itsme_jwks_source_t *src = baton;
+    return apr_pstrcat(p, replaced ? "replaced:" : "missing:", kid ? kid : "", NULL);
+}
+
+/* One refetch on behalf of note, unless that note was made within
+ * ITSME_JWKS_KID_MEMORY (or cannot be remembered: an overlong kid). Whether
+ * the network was asked is in *fetched; *set is then the new set. */
+static apr_status_t refetch_for(const itsme_jwks_source_t *src, apr_pool_t *p,
+                                const char *note, itsme_jwks_t **set, int *fetched,
+                                itsme_err_t **err)
+{
+    *fetched = 0;
+    if (strlen(note) > ITSME_CACHE_NOTE_MAX
+        || itsme_cache_noted(src->cache, src->jwks_uri, note, src->now, ITSME_JWKS_KID_MEMORY))
+        return APR_SUCCESS;
+    return itsme_jwks_load(src, p, 1, set, fetched, err);
+}
+
+static int same_key(apr_pool_t *p, const itsme_jwk_t *a, const itsme_jwk_t *b)
+{
+    const char *ta = itsme_jwk_thumbprint(p, a), *tb = itsme_jwk_thumbprint(p, b);
+    return a == b || (ta && tb && strcmp(ta, tb) == 0);
+}
+
+/* For a known kid whose key failed to verify: a different key, from the
+ * cache (someone refetched already) or from one refetch. */
+static const itsme_jwk_t *replaced_key(const itsme_jwks_source_t *src, apr_pool_t *p,
+                                       itsme_jwks_t *set, const char *kid, const char *alg,
+                                       const itsme_jwk_t *stale, itsme_err_t **err)
+{
+    const itsme_jwk_t *k = itsme_jwks_find_verify_key(set, kid, alg);
+    int fetched = 0;
+    if (k && !same_key(p, k, stale))
+        return k;
+    const char *note = kid_note(p, kid, 1);
+    if (refetch_for(src, p, note, &set, &fetched, err) != APR_SUCCESS || !fetched)
+        return NULL;
+    k = itsme_jwks_find_verify_key(set, kid, alg);
+    if (k && !same_key(p, k, stale))
+        return k;
+    itsme_cache_note(src->cache, src->jwks_uri, note, src->now);
+    return NULL;
+}
+
+/* For a kid not in the set just read from the cache: one refetch. */
+static const itsme_jwk_t *rotated_key(const itsme_jwks_source_t *src, apr_pool_t *p,
+                                      const char *kid, const char *alg, itsme_err_t **err)
+{
     itsme_jwks_t *set = NULL;
     int fetched = 0;
+    const char *note = kid_note(p, kid, 0);
+    if (refetch_for(src, p, note, &set, &fetched, err) != APR_SUCCESS || !fetched)
+        return NULL;
+    const itsme_jwk_t *k = itsme_jwks_find_verify_key(set, kid, alg);
+    if (!k)
+        itsme_cache_note(src->cache, src->jwks_uri, note, src->now);
+    return k;
+}
 
-    if (!key)
-        return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL, "no JWKS source configured");
+/* Both lookups: stale NULL for a first one. */
+static apr_status_t lookup(const itsme_jwks_source_t *src, apr_pool_t *p, const char *kid,
+                           const char *alg, const itsme_jwk_t *stale, const itsme_jwk_t **key,
+                           itsme_err_t **err)
+{
+    itsme_jwks_t *set = NULL;
+    itsme_err_t *e = NULL;
+    const itsme_jwk_t *k = NULL;
+    int fetched = 0;
+
     apr_status_t rv = itsme_jwks_load(src, p, 0, &set, &fetched, err);
     if (rv != APR_SUCCESS)
         return rv;
-    const itsme_jwk_t *k = itsme_jwks_find_verify_key(set, kid, alg);
-    if (!k && kid && !fetched) {
-        /* maybe the OP rotated its keys: one refetch, rate-limited */
-        rv = itsme_jwks_load(src, p, 1, &set, &fetched, err);
-        if (rv != APR_SUCCESS)
-            return rv;
-        k = itsme_jwks_find_verify_key(set, kid, alg);
-    }
+    if (stale)
+        k = replaced_key(src, p, set, kid, alg, stale, &e);
+    else if (!(k = itsme_jwks_find_verify_key(set, kid, alg)) && kid && !fetched)
+        k = rotated_key(src, p, kid, alg, &e); /* maybe the OP rotated its keys */
+    if (!k && e)
+        return itsme_err_wrap(p, err, itsme_err_root_kind(e), e, "JWKS refetch");
     if (!k)
         return itsme_err_make(p, err, ITSME_E_TOKEN, APR_NOTFOUND,
-                              "no key for kid %s and alg %s in the OP's JWKS", shown(p, kid),
-                              shown(p, alg));
+                              "no %skey for kid %s and alg %s in the OP's JWKS",
+                              stale ? "other " : "", shown(p, kid), shown(p, alg));
     *key = k;
     return APR_SUCCESS;
+}
+
+apr_status_t itsme_jwks_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
+                               const itsme_jwk_t **key, itsme_err_t **err)
+{
+    if (!key)
+        return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL, "no JWKS source configured");
+    return lookup(baton, p, kid, alg, NULL, key, err);
+}
+
+apr_status_t itsme_jwks_relookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
+                                 const itsme_jwk_t **key, itsme_err_t **err)
+{
+    if (!key || !*key)
+        return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EINVAL,
+                              "JWKS: no key to replace");
+    return lookup(baton, p, kid, alg, *key, key, err);
 }
