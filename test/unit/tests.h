@@ -20,5 +20,6 @@ Suite *itsme_suite_interop(void);
 Suite *itsme_suite_jwe(void);
 Suite *itsme_suite_record(void);
 Suite *itsme_suite_logout_token(void);
+Suite *itsme_suite_cache(void);
 
 #endif
