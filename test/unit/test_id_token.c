@@ -171,7 +171,8 @@ static const idt_case_t cases[] = {
     {"no exp", "{\"exp\":null}", NULL, 0, T, "id_token: exp missing"},
     {"exp string", "{\"exp\":\"1767225900\"}", NULL, 0, T, "id_token: exp malformed"},
     {"exp real", "{\"exp\":1767225900.0}", NULL, 1, 0, NULL},
-    {"exp fraction", "{\"exp\":1767225900.5}", NULL, 0, T, "id_token: exp malformed"},
+    /* RFC 7519 §2: a NumericDate may be fractional (was refused as malformed) */
+    {"exp fraction", "{\"exp\":1767225900.5}", NULL, 1, 0, NULL},
     {"exp huge", "{\"exp\":9223372036854775807}", NULL, 0, T, "id_token: exp malformed"},
     {"iat future", "{\"iat\":1767225661}", NULL, 0, T, "id_token: iat in the future"},
     {"iat future within skew", "{\"iat\":1767225660}", NULL, 1, 0, NULL},
@@ -198,7 +199,46 @@ static const idt_case_t cases[] = {
     {"acr malformed", "{\"acr\":[\"" ACR_ADV "\"]}", acr_adv, 0, T, "id_token: acr malformed"},
     {"acr absent", "{}", acr_adv, 1, 0, NULL},
     {"acr unchecked", "{\"acr\":\"anything\"}", NULL, 1, 0, NULL},
+    /* issue 8 (1): aud may list the client and trusted parties only (the
+     * table runs with "other" and "o" trusted) */
+    {"aud untrusted party with azp",
+     "{\"aud\":[\"" CLIENT "\",\"stranger\"],\"azp\":\"" CLIENT "\"}", NULL, 0, T,
+     "id_token: audience lists a party that is not trusted"},
+    {"aud trusted and untrusted", "{\"aud\":[\"other\",\"" CLIENT "\",\"x\"],\"azp\":\"" CLIENT
+     "\"}", NULL, 0, T, "id_token: audience lists a party that is not trusted"},
+    /* issue 8 (2): fractional NumericDates, each rounded the safe way */
+    {"exp fraction past skew", "{\"exp\":1767225539.9,\"iat\":1767225300}", NULL, 0, X,
+     "id_token: expired"},
+    {"exp fraction within skew", "{\"exp\":1767225540.2,\"iat\":1767225300}", NULL, 1, 0, NULL},
+    {"iat fraction", "{\"iat\":1767225599.25}", NULL, 1, 0, NULL},
+    {"iat fraction future", "{\"iat\":1767225660.1}", NULL, 0, T, "id_token: iat in the future"},
+    {"iat fraction too old", "{\"iat\":1767224939.9}", NULL, 0, X, "id_token: iat too old"},
+    {"iat fraction old within skew", "{\"iat\":1767224940.0}", NULL, 1, 0, NULL},
+    {"iat fraction negative", "{\"iat\":-0.5}", NULL, 0, T, "id_token: iat malformed"},
+    {"nbf fraction", "{\"nbf\":1767225500.75}", NULL, 1, 0, NULL},
+    {"nbf fraction future", "{\"nbf\":1767225660.01}", NULL, 0, T,
+     "id_token: not yet valid (nbf)"},
+    {"auth_time", "{\"auth_time\":1767225500}", NULL, 1, 0, NULL},
+    {"auth_time fraction", "{\"auth_time\":1767225500.5}", NULL, 1, 0, NULL},
+    {"auth_time fraction future", "{\"auth_time\":1767225660.5}", NULL, 0, T,
+     "id_token: auth_time in the future"},
+    {"auth_time malformed", "{\"auth_time\":\"yesterday\"}", NULL, 0, T,
+     "id_token: auth_time malformed"},
+    /* issue 8 (4): a sub that would reach r->user, env and logs */
+    {"sub CRLF", "{\"sub\":\"user-123\\r\\nX-Injected: 1\"}", NULL, 0, T,
+     "id_token: sub contains control characters"},
+    {"sub LF", "{\"sub\":\"user\\n123\"}", NULL, 0, T,
+     "id_token: sub contains control characters"},
+    {"sub TAB", "{\"sub\":\"user\\t123\"}", NULL, 0, T,
+     "id_token: sub contains control characters"},
+    {"sub DEL", "{\"sub\":\"user\\u007f123\"}", NULL, 0, T,
+     "id_token: sub contains control characters"},
+    {"sub C1 NEL", "{\"sub\":\"user\\u0085123\"}", NULL, 0, T,
+     "id_token: sub contains control characters"},
+    {"sub ESC", "{\"sub\":\"\\u001b[31muser\"}", NULL, 0, T,
+     "id_token: sub contains control characters"},
 };
+static const char *const trusted_table[] = {"other", "o", NULL};
 #undef T
 #undef X
 
@@ -209,6 +249,7 @@ START_TEST(test_claims_table)
     const idt_case_t *c = &cases[_i];
     f.name = c->name;
     f.chk.acr_allowed = c->acr_allowed;
+    f.chk.trusted_audiences = trusted_table;
     const char *tok = sign(f.p, f.sig, "RS256", payload(f.p, c->overrides));
     itsme_id_token_t *out = run(&f, tok, c->ok, c->kind, c->msg);
     if (out != NULL) {
@@ -583,6 +624,7 @@ START_TEST(ui_json)
     ck_assert_int_ne(ui_parse(&f, "{\"name\":\"Jan\"}", &c, &e), APR_SUCCESS);
     ck_assert(err_has(e, f.p, "no sub"));
     ck_assert_int_ne(ui_parse(&f, "{\"sub\":7}", &c, &e), APR_SUCCESS);
+    ck_assert(err_has(e, f.p, "userinfo sub is not a string"));
     ck_assert_int_ne(ui_parse(&f, "{\"sub\":\"user-1\"", &c, &e), APR_SUCCESS);
     ck_assert_int_eq(e->kind, ITSME_E_OP);
     ck_assert_int_ne(ui_parse(&f, "[{\"sub\":\"user-1\"}]", &c, &e), APR_SUCCESS);
@@ -741,6 +783,80 @@ static void warm_keys(void)
     apr_pool_destroy(p);
 }
 
+/* ---- issue 8: audiences, NumericDates, subjects ---- */
+
+/* Without ItsmeTrustedAudiences a second audience is refused even with azp
+ * naming the client (OIDC Core 3.1.3.7 (3)); listed, it is accepted. The
+ * shared check (logout tokens) is as strict. */
+START_TEST(test_aud_trusted_list)
+{
+    fx_t f;
+    fx_init(&f);
+    static const char *const trusted[] = {"partner-api", NULL};
+    const char *pl = payload(f.p, "{\"aud\":[\"" CLIENT "\",\"partner-api\"],\"azp\":\"" CLIENT
+                                  "\"}");
+    const char *tok = sign(f.p, f.sig, "RS256", pl);
+    itsme_json_t *c = NULL;
+    itsme_err_t *e = NULL;
+
+    f.name = "no trusted audiences";
+    run(&f, tok, 0, ITSME_E_TOKEN, "id_token: audience lists a party that is not trusted");
+    f.name = "partner-api trusted";
+    f.chk.trusted_audiences = trusted;
+    ck_assert_str_eq(run(&f, tok, 1, 0, NULL)->sub, "user-123");
+    ck_assert_int_eq(itsme_json_parse_object(f.p, pl, strlen(pl), &c, NULL), APR_SUCCESS);
+    ck_assert_int_ne(itsme_id_token_check_aud(f.p, "logout_token", c, CLIENT, &e), APR_SUCCESS);
+    ck_assert_str_eq(e->msg, "logout_token: audience lists a party that is not trusted");
+    ck_assert_int_eq(itsme_id_token_check_aud_trusted(f.p, "logout_token", c, CLIENT, trusted,
+                                                      NULL), APR_SUCCESS);
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
+/* Fractional times: the reported exp is rounded down, iat down. */
+START_TEST(test_numeric_date_fraction)
+{
+    fx_t f;
+    fx_init(&f);
+    apr_int64_t lo = 0, hi = 0;
+    itsme_json_t *c = NULL;
+    const char *doc = "{\"a\":1733400000.5,\"b\":1733400000,\"c\":1e300,\"d\":\"1\","
+                      "\"e\":0.25,\"f\":-1}";
+    const char *tok = sign(f.p, f.sig, "RS256",
+                           payload(f.p, "{\"iat\":1767225599.5,\"exp\":1767225900.999}"));
+    itsme_id_token_t *out = run(&f, tok, 1, 0, NULL);
+
+    ck_assert(out->exp == apr_time_from_sec(NOW + 300));
+    ck_assert(out->iat == apr_time_from_sec(NOW - 1));
+    ck_assert_int_eq(itsme_json_parse_object(f.p, doc, strlen(doc), &c, NULL), APR_SUCCESS);
+    ck_assert(itsme_id_token_numeric_date(c, "a", &lo, &hi) && lo == 1733400000
+              && hi == 1733400001);
+    ck_assert(itsme_id_token_numeric_date(c, "b", &lo, &hi) && lo == 1733400000
+              && hi == 1733400000);
+    ck_assert(itsme_id_token_numeric_date(c, "e", &lo, &hi) && lo == 0 && hi == 1);
+    ck_assert(!itsme_id_token_numeric_date(c, "c", &lo, &hi));
+    ck_assert(!itsme_id_token_numeric_date(c, "d", &lo, &hi));
+    ck_assert(!itsme_id_token_numeric_date(c, "f", &lo, &hi));
+    ck_assert(!itsme_id_token_numeric_date(c, "absent", &lo, &hi));
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
+/* Printable non-ASCII subjects stay accepted (U+00E9, U+00A0); C1
+ * controls (U+0080..U+009F) are refused like C0 ones. */
+START_TEST(test_sub_unicode)
+{
+    fx_t f;
+    fx_init(&f);
+    const char *ok = sign(f.p, f.sig, "RS256", payload(f.p, "{\"sub\":\"Jos\\u00e9\\u00a0X\"}"));
+    const char *c1 = sign(f.p, f.sig, "RS256", payload(f.p, "{\"sub\":\"a\\u009bb\"}"));
+
+    ck_assert_str_eq(run(&f, ok, 1, 0, NULL)->sub, "Jos\xc3\xa9\xc2\xa0X");
+    run(&f, c1, 0, ITSME_E_TOKEN, "id_token: sub contains control characters");
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
 Suite *itsme_suite_id_token(void)
 {
     Suite *s = suite_create("id_token");
@@ -759,6 +875,9 @@ Suite *itsme_suite_id_token(void)
     tcase_add_test(tc, test_jwe_valid);
     tcase_add_test(tc, test_jwe_required_or_not);
     tcase_add_test(tc, test_jwe_bad_content);
+    tcase_add_test(tc, test_aud_trusted_list);
+    tcase_add_test(tc, test_numeric_date_fraction);
+    tcase_add_test(tc, test_sub_unicode);
     suite_add_tcase(s, tc);
 
     TCase *ui = tcase_create("userinfo");

@@ -2,7 +2,7 @@
  * id_token.c: ID Token validation (OIDC Core §3.1.3.7) with an injected clock.
  *
  * Order: shape (JWE when required, then JWS), alg allow-list, key lookup,
- * signature, iss, aud/azp, exp, iat, nbf, nonce, sub, acr. Each failure has
+ * signature, iss, aud/azp, exp, iat, nbf, auth_time, nonce, sub, acr. Each failure has
  * its own message naming the check; the token text never appears in one.
  * Time checks that mean "too old" (exp, iat age) are ITSME_E_EXPIRED; a token
  * from the future (iat, nbf) is ITSME_E_TOKEN, as a new login would not help.
@@ -98,13 +98,25 @@ apr_status_t itsme_id_token_verify_jws(apr_pool_t *p, const char *label, const c
     return APR_SUCCESS;
 }
 
-apr_status_t itsme_id_token_check_aud(apr_pool_t *p, const char *label, const itsme_json_t *c,
-                                      const char *client_id, itsme_err_t **err)
+/* 1 when a is the client or one of the trusted audiences. */
+static int aud_trusted(const char *a, const char *client_id, const char *const *trusted)
+{
+    if (strcmp(a, client_id) == 0)
+        return 1;
+    for (int i = 0; trusted && trusted[i]; i++)
+        if (strcmp(a, trusted[i]) == 0)
+            return 1;
+    return 0;
+}
+
+apr_status_t itsme_id_token_check_aud_trusted(apr_pool_t *p, const char *label,
+                                              const itsme_json_t *c, const char *client_id,
+                                              const char *const *trusted, itsme_err_t **err)
 {
     const itsme_json_t *aud = itsme_json_get(c, "aud");
     const itsme_json_t *azp = itsme_json_get(c, "azp");
     apr_size_t n = 1;
-    int found = 0;
+    int found = 0, untrusted = 0;
 
     if (itsme_json_is_string(aud)) {
         const char *a = itsme_json_string_value(aud);
@@ -116,12 +128,16 @@ apr_status_t itsme_id_token_check_aud(apr_pool_t *p, const char *label, const it
             if (a == NULL)
                 return fail_as(p, err, label, "audience malformed");
             found |= strcmp(a, client_id) == 0;
+            untrusted |= !aud_trusted(a, client_id, trusted);
         }
     }
     else
         return fail_as(p, err, label, "audience missing or malformed");
     if (!found)
         return fail_as(p, err, label, "audience does not contain the client_id");
+    /* OIDC Core 3.1.3.7 (3): additional audiences not trusted by the client */
+    if (untrusted)
+        return fail_as(p, err, label, "audience lists a party that is not trusted");
     if (azp == NULL && n > 1)
         return fail_as(p, err, label, "azp missing with several audiences");
     if (azp != NULL) {
@@ -132,38 +148,81 @@ apr_status_t itsme_id_token_check_aud(apr_pool_t *p, const char *label, const it
     return APR_SUCCESS;
 }
 
-/* Reads a time claim; 0 when absent or not an integral number in range. */
-static int get_time(const itsme_json_t *c, const char *name, apr_int64_t *out)
+apr_status_t itsme_id_token_check_aud(apr_pool_t *p, const char *label, const itsme_json_t *c,
+                                      const char *client_id, itsme_err_t **err)
 {
-    return itsme_json_get_int(c, name, out) && *out >= 0 && *out <= IDT_MAX_TIME;
+    return itsme_id_token_check_aud_trusted(p, label, c, client_id, NULL, err);
 }
 
+int itsme_id_token_numeric_date(const itsme_json_t *c, const char *name, apr_int64_t *lo,
+                                apr_int64_t *hi)
+{
+    const itsme_json_t *v = itsme_json_get(c, name);
+    double d, t;
+
+    if (itsme_json_is_integer(v)) {
+        *lo = *hi = itsme_json_integer_value(v);
+        return *lo >= 0 && *lo <= IDT_MAX_TIME;
+    }
+    if (!itsme_json_is_number(v))
+        return 0;
+    d = itsme_json_number_value(v);
+    if (!(d >= 0.0 && d <= (double)IDT_MAX_TIME)) /* also refuses NaN */
+        return 0;
+    t = (double)(apr_int64_t)d; /* d >= 0: truncation is floor */
+    *lo = (apr_int64_t)t;
+    *hi = *lo + (d > t);
+    return 1;
+}
+
+/* Each check rounds a fractional NumericDate in its safe direction: exp
+ * down (expires sooner), iat and nbf up for "in the future", iat down for
+ * "too old", auth_time up for "in the future". */
 static apr_status_t check_times(apr_pool_t *p, const itsme_json_t *c, const idt_clock_t *k,
                                 apr_int64_t *iat, apr_int64_t *exp, itsme_err_t **err)
 {
-    apr_int64_t nbf;
+    apr_int64_t lo, hi;
 
     if (itsme_json_get(c, "exp") == NULL)
         return fail(p, err, "exp missing");
-    if (!get_time(c, "exp", exp))
+    if (!itsme_id_token_numeric_date(c, "exp", exp, &hi))
         return fail(p, err, "exp malformed");
     if (k->now - k->skew > *exp)
         return fail_time(p, err, "expired");
     if (itsme_json_get(c, "iat") == NULL)
         return fail(p, err, "iat missing");
-    if (!get_time(c, "iat", iat))
+    if (!itsme_id_token_numeric_date(c, "iat", iat, &hi))
         return fail(p, err, "iat malformed");
-    if (*iat > k->now + k->skew)
+    if (hi > k->now + k->skew)
         return fail(p, err, "iat in the future");
     if (k->now - *iat > k->max_age + k->skew)
         return fail_time(p, err, "iat too old");
     if (itsme_json_get(c, "nbf") != NULL) {
-        if (!get_time(c, "nbf", &nbf))
+        if (!itsme_id_token_numeric_date(c, "nbf", &lo, &hi))
             return fail(p, err, "nbf malformed");
-        if (nbf > k->now + k->skew)
+        if (hi > k->now + k->skew)
             return fail(p, err, "not yet valid (nbf)");
     }
+    if (itsme_json_get(c, "auth_time") != NULL) {
+        if (!itsme_id_token_numeric_date(c, "auth_time", &lo, &hi))
+            return fail(p, err, "auth_time malformed");
+        if (hi > k->now + k->skew)
+            return fail(p, err, "auth_time in the future");
+    }
     return APR_SUCCESS;
+}
+
+/* A subject fit for r->user, an environment variable and a log line: no C0
+ * or C1 control character, no DEL (RFC 7519 allows any string; we do not). */
+static int sub_printable(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f)
+            return 0;
+        if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f) /* U+0080..U+009F */
+            return 0;
+    }
+    return 1;
 }
 
 static apr_status_t check_nonce(apr_pool_t *p, const itsme_json_t *c, const char *want,
@@ -211,7 +270,8 @@ static apr_status_t check_claims(apr_pool_t *p, const itsme_json_t *c,
                                                   : ITSME_IDT_DEFAULT_MAX_IAT_AGE);
     if (iss == NULL || strcmp(iss, chk->issuer) != 0)
         return fail(p, err, "issuer mismatch");
-    if ((rv = itsme_id_token_check_aud(p, "id_token", c, chk->client_id, err)) != APR_SUCCESS
+    if ((rv = itsme_id_token_check_aud_trusted(p, "id_token", c, chk->client_id,
+                                               chk->trusted_audiences, err)) != APR_SUCCESS
         || (rv = check_times(p, c, &k, &iat, &exp, err)) != APR_SUCCESS
         || (rv = check_nonce(p, c, chk->nonce, err)) != APR_SUCCESS)
         return rv;
@@ -220,6 +280,8 @@ static apr_status_t check_claims(apr_pool_t *p, const itsme_json_t *c,
         return fail(p, err, "sub missing or empty");
     if (strlen(t->sub) > IDT_MAX_SUB)
         return fail(p, err, "sub too long");
+    if (!sub_printable(t->sub))
+        return fail(p, err, "sub contains control characters");
     if ((rv = check_acr(p, c, chk->acr_allowed, &t->acr, err)) != APR_SUCCESS)
         return rv;
     t->iat = apr_time_from_sec(iat);

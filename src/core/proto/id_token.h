@@ -20,6 +20,8 @@ typedef apr_status_t itsme_key_lookup_fn(void *baton, apr_pool_t *p, const char 
 typedef struct {
     const char *issuer;              /* exact match */
     const char *client_id;           /* aud must contain it; azp == it when aud has several */
+    const char *const *trusted_audiences; /* NULL-terminated, may be NULL: the only other
+                                        parties aud may list (OIDC Core 3.1.3.7 (3)) */
     const char *nonce;               /* exact match; required */
     apr_time_t now;
     apr_interval_time_t skew;        /* 0 -> default */
@@ -44,7 +46,10 @@ typedef struct {
  * Full validation, in this order: shape (JWE when required, then JWS),
  * alg allow-list, key lookup by kid, signature, iss, aud/azp, exp (with
  * skew), iat (not in the future beyond skew, not older than max_iat_age),
- * nbf if present, nonce, sub present and non-empty, acr if asked.
+ * nbf and auth_time if present (not in the future beyond skew), nonce, sub
+ * present, non-empty and free of control characters, acr if asked. Times
+ * may be fractional NumericDates (RFC 7519 §2), rounded per check in the
+ * direction that refuses sooner.
  * Every failure: ITSME_E_TOKEN (or ITSME_E_EXPIRED for time), with a message
  * that names the check but never the token.
  */
@@ -61,9 +66,20 @@ apr_status_t itsme_id_token_verify_jws(apr_pool_t *p, const char *label, const c
                                        const char *const *allowed_algs,
                                        itsme_key_lookup_fn *lookup, void *baton,
                                        itsme_jws_t **jws, itsme_err_t **err);
-/* aud (a string or non-empty array of strings) must contain client_id; azp
- * is required with several audiences and must equal client_id if present. */
+/* aud (a string or non-empty array of strings) must contain client_id and
+ * list no other party than those of `trusted` (NULL-terminated, may be
+ * NULL: none); azp is required with several audiences and must equal
+ * client_id if present. */
+apr_status_t itsme_id_token_check_aud_trusted(apr_pool_t *p, const char *label,
+                                              const itsme_json_t *c, const char *client_id,
+                                              const char *const *trusted, itsme_err_t **err);
+/* The same with no trusted audience: aud may list the client only. */
 apr_status_t itsme_id_token_check_aud(apr_pool_t *p, const char *label, const itsme_json_t *c,
                                       const char *client_id, itsme_err_t **err);
+/* A NumericDate claim (RFC 7519 §2: integer or not) in [0, 9999-12-31]:
+ * 1 with *lo its floor and *hi its ceiling in seconds; 0 when absent or
+ * malformed. */
+int itsme_id_token_numeric_date(const itsme_json_t *c, const char *name, apr_int64_t *lo,
+                                apr_int64_t *hi);
 
 #endif
