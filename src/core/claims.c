@@ -1,16 +1,12 @@
 /*
  * claims.c: canonical claim names whatever route the login took (itsme V2
- * claim URIs, Signicat broker names, legacy Signicat "itsme.*" attributes),
- * Belgian number check digits, age, and the request side (scopes + claims
- * parameter per provider profile).
- *
- * Canonicalisation works on three name spaces. A top-level claim name is
- * classified (itsme URI prefix, legacy "itsme." prefix, or standard/broker),
- * nested objects are walked building a dotted "raw" path (address.locality)
- * that is looked up in the name space's mapping table. Each mapping has a
- * priority: within one document the higher priority wins (first one on a
- * tie); across documents userinfo wins on a tie. Unmapped claims are kept
- * under a sanitised name unless that would shadow a canonical one.
+ * URIs, Signicat broker names, legacy "itsme.*" attributes), Belgian check
+ * digits, age, and the request side (scopes + claims parameter per profile).
+ * A top-level name is classified (itsme URI prefix, legacy "itsme." prefix,
+ * or standard/broker); nested objects are walked building a dotted "raw" path
+ * (address.locality) looked up in that name space's table. Within a document
+ * the higher priority wins (first on a tie); across documents userinfo wins a
+ * tie. Unmapped claims keep a sanitised name unless it shadows a canonical one.
  */
 #include <string.h>
 #include <strings.h>
@@ -23,6 +19,7 @@
 #define MAX_CLAIMS 200     /* distinct output names kept */
 #define MAX_SAN_NAME 64    /* sanitised pass-through names */
 #define MAX_RAW_NAME 256   /* raw paths longer than this are dropped */
+#define MAX_COST (1024 * 1024) /* bytes of text one document may allocate */
 
 #define F_BE_NIN 0x1       /* a Belgian national number by definition */
 
@@ -32,7 +29,7 @@ const char *const itsme_canonical_claims[] = {
     "address_locality", "address_country", "nin", "nin_type", "nin_issuing_country",
     "nationality", "place_of_birth", "country_of_birth", "eid_number",
     "eid_issuance_locality", "eid_validity_from", "eid_validity_to", "eid_read_date",
-    "picture", "age", NULL};
+    "picture", "age", "itsme_sub", NULL};
 
 static int in_list(const char *s, const char *const *list)
 {
@@ -64,12 +61,10 @@ static const claim_map_t std_map[] = {
     {"address.formatted", "address_formatted", 2, 0},
     {"address.street_address", "address_street", 2, 0},
     {"address.postal_code", "address_postal_code", 2, 0},
-    {"address.locality", "address_locality", 2, 0},
-    {"address.country", "address_country", 2, 0},
-    {"nin.value", "nin", 2, 0},              {"nin.type", "nin_type", 2, 0},
+    {"address.locality", "address_locality", 2, 0}, {"address.country", "address_country", 2, 0},
+    {"nin.value", "nin", 2, 0}, {"nin.type", "nin_type", 2, 0},
     {"nin.issuingCountry", "nin_issuing_country", 2, 0},
-    {"itsme_national_number", "nin", 1, F_BE_NIN},
-    {"itsmeNationalNumber", "nin", 1, F_BE_NIN},
+    {"itsme_national_number", "nin", 1, F_BE_NIN}, {"itsmeNationalNumber", "nin", 1, F_BE_NIN},
     {"date-of-birth", "birthdate", 1, 0},    {"dateOfBirth", "birthdate", 1, 0},
     {"firstName", "given_name", 1, 0},       {"lastName", "family_name", 1, 0},
     {"phoneNumber", "phone_number", 1, 0},   {"placeOfBirth", "place_of_birth", 1, 0},
@@ -79,19 +74,16 @@ static const claim_map_t std_map[] = {
     {"itsmeIssuanceLocality", "eid_issuance_locality", 1, 0},
     {"itsme_validity_from", "eid_validity_from", 2, 0},
     {"itsmeValidityFrom", "eid_validity_from", 1, 0},
-    {"itsme_validity_to", "eid_validity_to", 2, 0},
-    {"itsmeValidityTo", "eid_validity_to", 1, 0},
+    {"itsme_validity_to", "eid_validity_to", 2, 0}, {"itsmeValidityTo", "eid_validity_to", 1, 0},
     {"itsme_read_date", "eid_read_date", 2, 0}, {"itsmeReadDate", "eid_read_date", 1, 0},
     {NULL, NULL, 0, 0}};
 
 /* itsme V2 claim URIs (local part after the prefix) and V1 tag: names. */
 static const claim_map_t itsme_map[] = {
-    {"BENationalNumber", "nin", 3, F_BE_NIN},
-    {"IDDocumentSN", "eid_number", 3, 0},    {"BEeidSn", "eid_number", 2, 0},
-    {"claim_eid", "eid_number", 1, 0}, /* V1 */
+    {"BENationalNumber", "nin", 3, F_BE_NIN}, {"IDDocumentSN", "eid_number", 3, 0},
+    {"BEeidSn", "eid_number", 2, 0}, {"claim_eid", "eid_number", 1, 0}, /* V1 */
     {"IDDocumentType", "id_document_type", 2, 0},
-    {"claim_citizenship_as_iso", "nationality", 3, 0},
-    {"claim_citizenship", "nationality", 2, 0},
+    {"claim_citizenship_as_iso", "nationality", 3, 0}, {"claim_citizenship", "nationality", 2, 0},
     {"claim_nationality", "nationality", 1, 0}, /* V1 */
     {"place_of_birth", "place_of_birth", 2, 0}, /* string form */
     {"place_of_birth.formatted", "place_of_birth", 3, 0},
@@ -104,25 +96,22 @@ static const claim_map_t itsme_map[] = {
 /* Legacy Signicat attributes, name after "itsme." (dots are part of it). */
 static const claim_map_t legacy_map[] = {
     {"age", NULL, 0, 0},                     {"national_number", "nin", 2, F_BE_NIN},
+    {"sub", "itsme_sub", 2, 0}, /* never the canonical sub: the ID token's is */
     {"eid", "eid_number", 2, 0},             {"read_date", "eid_read_date", 2, 0},
     {"issuance_locality", "eid_issuance_locality", 2, 0},
-    {"validity_from", "eid_validity_from", 2, 0},
-    {"validity_to", "eid_validity_to", 2, 0},
+    {"validity_from", "eid_validity_from", 2, 0}, {"validity_to", "eid_validity_to", 2, 0},
     {"city-of-birth", "place_of_birth", 2, 0}, /* "photo": see put_bare_photo */
     {"firstname", "given_name", 1, 0},       {"lastname", "family_name", 1, 0},
     {"address.formatted", "address_formatted", 2, 0},
     {"address.street_address", "address_street", 2, 0},
     {"address.postal_code", "address_postal_code", 2, 0},
-    {"address.locality", "address_locality", 2, 0},
-    {"address.country", "address_country", 2, 0},
+    {"address.locality", "address_locality", 2, 0}, {"address.country", "address_country", 2, 0},
     {NULL, NULL, 0, 0}};
 
 /* itsme metadata claims are objects keyed by the claim they describe; the
  * value goes to eid_dst when it describes the document number (IDDocumentSN
  * priority 3, BEeidSn 2), to nin_dst when it describes BENationalNumber. */
-typedef struct {
-    const char *meta, *eid_dst, *nin_dst;
-} meta_map_t;
+typedef struct { const char *meta, *eid_dst, *nin_dst; } meta_map_t;
 
 static const meta_map_t meta_map[] = {
     {"validityFrom", "eid_validity_from", NULL},   {"validityTo", "eid_validity_to", NULL},
@@ -131,9 +120,8 @@ static const meta_map_t meta_map[] = {
     {"IDIssuingCountry", "id_document_issuing_country", "nin_issuing_country"},
     {NULL, NULL, NULL}};
 
-static const char *const protocol_claims[] = {"iss", "aud", "exp", "iat", "nbf", "nonce",
-                                              "at_hash", "c_hash", "auth_time", "acr",
-                                              "amr", "azp", "sid", "jti", NULL};
+static const char *const protocol_claims[] = {"iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash",
+    "c_hash", "auth_time", "acr", "amr", "azp", "sid", "jti", NULL};
 
 static const char *const itsme_prefixes[] = {
     "http://itsme.services/v2/claim/", "http://itsme.services/V2/claim/",
@@ -143,11 +131,7 @@ typedef enum { NS_STD, NS_ITSME, NS_LEGACY } claim_ns_e;
 
 /* ---- the working store ---- */
 
-typedef struct {
-    const char *val; /* NULL once dropped */
-    int prio, doc;
-    unsigned flags;
-} cval_t;
+typedef struct { const char *val; int prio, doc; unsigned flags; } cval_t; /* val NULL: dropped */
 
 typedef struct {
     apr_pool_t *p;
@@ -155,6 +139,8 @@ typedef struct {
     apr_hash_t *vals;           /* name -> cval_t */
     apr_array_header_t *order;  /* names in first-seen order */
     int doc;                    /* 0 id_token, 1 userinfo */
+    apr_size_t cost;            /* bytes of text this document made, <= MAX_COST */
+    char *join;                 /* scratch for joining arrays, MAX_VALUE + 1 */
 } cctx_t;
 
 static const claim_map_t *map_find(const claim_map_t *m, const char *raw)
@@ -179,34 +165,41 @@ static const char *clean_value(apr_pool_t *p, const char *v)
     return c;
 }
 
+/* Charges n bytes to the document; 0 (and logged once) past MAX_COST. */
+static int afford(cctx_t *x, apr_size_t n)
+{
+    int ok = x->cost <= MAX_COST && n <= MAX_COST - x->cost;
+
+    if (!ok && x->cost <= MAX_COST)
+        itsme_log(x->log, ITSME_LOG_WARN, "ITSME00504",
+                  "claims: document too costly, its remaining claims dropped");
+    x->cost = ok ? x->cost + n : MAX_COST + 1;
+    return ok;
+}
+
 static void put(cctx_t *x, const char *name, const char *val, int prio, unsigned flags)
 {
     apr_size_t cap = strcmp(name, "picture") == 0 ? ITSME_CLAIM_MAX_PICTURE
                                                   : ITSME_CLAIM_MAX_VALUE;
+    apr_size_t n = strlen(val);
     cval_t *cur = apr_hash_get(x->vals, name, APR_HASH_KEY_STRING);
 
-    if (strlen(val) > cap) {
+    if (n > cap) {
         itsme_log(x->log, ITSME_LOG_INFO, "ITSME00503",
                   "claims: value of %s too long, dropped", name);
         return;
     }
-    if ((val = clean_value(x->p, val)) == NULL)
+    if (cur != NULL ? prio < cur->prio || (prio == cur->prio && x->doc <= cur->doc)
+                    : x->order->nelts >= MAX_CLAIMS)
         return;
-    if (cur != NULL) {
-        if (prio < cur->prio || (prio == cur->prio && x->doc <= cur->doc))
-            return;
-    }
-    else {
-        if (x->order->nelts >= MAX_CLAIMS)
-            return;
+    if (!afford(x, n + 1) || (val = clean_value(x->p, val)) == NULL)
+        return;
+    if (cur == NULL) {
         cur = apr_pcalloc(x->p, sizeof(*cur));
         APR_ARRAY_PUSH(x->order, const char *) = name;
         apr_hash_set(x->vals, name, APR_HASH_KEY_STRING, cur);
     }
-    cur->val = val;
-    cur->prio = prio;
-    cur->doc = x->doc;
-    cur->flags = flags;
+    *cur = (cval_t){val, prio, x->doc, flags};
 }
 
 /* ---- names ---- */
@@ -270,22 +263,29 @@ static void emit(cctx_t *x, claim_ns_e ns, const char *raw, const char *san, con
         put(x, s, val, 1, 0);
 }
 
-/* Scalars as text, arrays of scalars joined with ','; NULL otherwise. */
-static const char *value_text(apr_pool_t *p, const itsme_json_t *v)
+/* Scalars as text, arrays of scalars joined with ',' in one pass through
+ * one scratch buffer (linear, bounded by ITSME_CLAIM_MAX_VALUE); NULL for
+ * anything else or longer. Numbers' text is allocated, hence charged. */
+static const char *value_text(cctx_t *x, const itsme_json_t *v)
 {
+    apr_size_t n = itsme_json_array_size(v), len = 0;
+
     if (!itsme_json_is_array(v))
-        return itsme_json_scalar_text(p, v);
-    apr_size_t n = itsme_json_array_size(v);
-    const char *acc = NULL;
+        return itsme_json_is_number(v) && !afford(x, 16) ? NULL : itsme_json_scalar_text(x->p, v);
     for (apr_size_t i = 0; i < n; i++) {
-        const char *t = itsme_json_scalar_text(p, itsme_json_array_get(v, i));
-        if (t == NULL)
+        const itsme_json_t *e = itsme_json_array_get(v, i);
+        const char *t = itsme_json_is_number(e) && !afford(x, 16) ? NULL
+                                                                  : itsme_json_scalar_text(x->p, e);
+        apr_size_t k = t ? strlen(t) : 0;
+
+        if (t == NULL || k + (i > 0) > ITSME_CLAIM_MAX_VALUE - len)
             return NULL;
-        acc = acc ? apr_pstrcat(p, acc, ",", t, NULL) : t;
-        if (strlen(acc) > ITSME_CLAIM_MAX_VALUE)
-            return NULL;
+        if (i > 0)
+            x->join[len++] = ',';
+        memcpy(x->join + len, t, k);
+        len += k;
     }
-    return acc;
+    return n > 0 && afford(x, len + 1) ? apr_pstrmemdup(x->p, x->join, len) : NULL;
 }
 
 typedef struct {
@@ -302,6 +302,10 @@ static int walk_member(void *baton, const char *key, const itsme_json_t *val)
 {
     walk_t *w = baton;
     apr_pool_t *p = w->x->p;
+    apr_size_t n = strlen(w->raw) + 1 + strlen(key);
+
+    if (n > MAX_RAW_NAME || !afford(w->x, 4 * n + 2))
+        return 0;
     const char *raw = apr_pstrcat(p, w->raw, ".", key, NULL);
     const char *san = w->ns == NS_ITSME ? itsme_child(p, w->san, key)
                                         : apr_pstrcat(p, w->san, "_", key, NULL);
@@ -320,7 +324,7 @@ static void walk(cctx_t *x, claim_ns_e ns, const char *raw, const char *san,
             itsme_json_object_foreach(v, walk_member, &w);
         return;
     }
-    const char *t = value_text(x->p, v);
+    const char *t = value_text(x, v);
     if (t != NULL && *t != '\0')
         emit(x, ns, raw, san, t);
 }
@@ -421,8 +425,11 @@ static int top_member(void *baton, const char *key, const itsme_json_t *val)
     cctx_t *x = baton;
     const char *local;
 
-    if (in_list(key, protocol_claims))
+    /* sub: the ID token's only (itsme_claims_canonicalize) */
+    if (in_list(key, protocol_claims) || strcmp(key, "sub") == 0 || strlen(key) > MAX_RAW_NAME)
         return 0;
+    if (x->cost > MAX_COST)
+        return 1;
     if ((local = strip_itsme_prefix(key)) != NULL) {
         itsme_claim(x, local, val);
     }
@@ -489,10 +496,7 @@ int itsme_eid_number_valid(const char *s)
     return (r == 0 ? 97 : r) == num_of(d + 10, 2);
 }
 
-static int is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+#define is_leap(y) (((y) % 4 == 0 && (y) % 100 != 0) || (y) % 400 == 0)
 
 int itsme_age_years(const char *b, apr_time_t now)
 {
@@ -563,7 +567,8 @@ apr_status_t itsme_claims_canonicalize(apr_pool_t *p, const itsme_json_t *id_tok
                                        itsme_err_t **err)
 {
     apr_time_exp_t t;
-    cctx_t x = {p, log, apr_hash_make(p), apr_array_make(p, 32, sizeof(const char *)), 0};
+    cctx_t x = {p, log, apr_hash_make(p), apr_array_make(p, 32, sizeof(const char *)), 0, 0,
+                apr_palloc(p, ITSME_CLAIM_MAX_VALUE + 1)};
     const char *sub1 = itsme_json_get_string(id_token_claims, "sub");
     const char *sub2 = itsme_json_get_string(userinfo_claims, "sub");
 
@@ -572,14 +577,20 @@ apr_status_t itsme_claims_canonicalize(apr_pool_t *p, const itsme_json_t *id_tok
     if ((id_token_claims && !itsme_json_is_object(id_token_claims))
         || (userinfo_claims && !itsme_json_is_object(userinfo_claims)))
         return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL, "claims: not a JSON object");
+    if (sub2 == NULL && itsme_json_get(userinfo_claims, "sub") != NULL)
+        return itsme_err_make(p, err, ITSME_E_OP, APR_EINVAL,
+                              "claims: userinfo sub is not a string");
     if (sub1 != NULL && sub2 != NULL && strcmp(sub1, sub2) != 0)
         return itsme_err_make(p, err, ITSME_E_OP, APR_EGENERAL,
                               "claims: userinfo sub differs from the id_token sub");
     if (apr_time_exp_gmt(&t, now) != APR_SUCCESS)
         return itsme_err_make(p, err, ITSME_E_INTERNAL, APR_EINVAL, "claims: bad clock");
+    /* the one subject: the ID token's (userinfo's only without an ID token) */
+    if ((id_token_claims ? sub1 : sub2) != NULL)
+        put(&x, "sub", id_token_claims ? sub1 : sub2, 9, 0);
     if (id_token_claims)
         itsme_json_object_foreach(id_token_claims, top_member, &x);
-    x.doc = 1;
+    x.doc = 1, x.cost = 0;
     if (userinfo_claims)
         itsme_json_object_foreach(userinfo_claims, top_member, &x);
     finish_numbers(&x, t.tm_year + 1900);
@@ -594,18 +605,13 @@ apr_status_t itsme_claims_canonicalize(apr_pool_t *p, const itsme_json_t *id_tok
 
 /* ---- the request side ---- */
 
-/*
- * Per wanted canonical claim (table below): the itsme scope and the claim(s)
- * asked in the id_token member of the claims parameter; the Signicat scope
- * (itsme-profile.md §10); the generic scope, or NULL to ask the claim itself
- * in the claims parameter. Broker "@name": "name" (Authentication service)
- * when only sub/name/given_name/family_name are wanted, else "profile"
- * (Identification). metadata claims (validityFrom...) also ask IDDocumentSN,
- * as itsme returns them keyed by it. Non-canonical wanted names: itsme asks
- * them in the claims parameter (a bare name other than age_gte_* / *_verified
- * gets the V2 URI prefix); the broker ignores them (use ItsmeScope); generic
- * asks them as they are.
- */
+/* Per wanted canonical claim: the itsme scope and claim(s) asked in the
+ * claims parameter's id_token; the Signicat scope (itsme-profile.md §10); the
+ * generic scope, or NULL to ask the claim itself. Broker "@name": "name" when
+ * only sub/name/given_name/family_name are wanted, else "profile". Metadata
+ * claims also ask IDDocumentSN (itsme keys them by it). Other names: itsme
+ * asks them (bare ones but age_gte_* / *_verified get the V2 prefix), the
+ * broker ignores them (use ItsmeScope), generic asks them as they are. */
 #define V2 "http://itsme.services/v2/claim/"
 #define B_NAME "@name"
 
@@ -636,13 +642,12 @@ static const req_map_t req_map[] = {
     {"eid_number", "idDocument", V2 "IDDocumentSN", NULL, "itsme-eid", NULL},
     {"eid_validity_from", "idDocument", V2 "validityFrom", V2 "IDDocumentSN", "itsme-eid", NULL},
     {"eid_validity_to", "idDocument", V2 "validityTo", V2 "IDDocumentSN", "itsme-eid", NULL},
-    {"eid_issuance_locality", "idDocument", V2 "issuance_locality", V2 "IDDocumentSN",
-     "itsme-eid", NULL},
+    {"eid_issuance_locality", "idDocument", V2 "issuance_locality", V2 "IDDocumentSN", "itsme-eid",
+     NULL},
     {"eid_read_date", "idDocument", V2 "verificationDate", V2 "IDDocumentSN", "itsme-eid", NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
 
-static const char *const broker_auth_claims[] = {"sub", "name", "given_name", "family_name",
-                                                 NULL};
+static const char *const broker_auth_claims[] = {"sub", "name", "given_name", "family_name", 0};
 
 /* RFC 6749 scope-token characters: %x21 / %x23-5B / %x5D-7E. */
 static int token_ok(const char *s, apr_size_t max)
@@ -681,9 +686,7 @@ typedef struct {
     itsme_profile_e profile;
     apr_array_header_t *scopes;
     itsme_json_t *claims, *null;
-    int n_claims;
-    int broker_ident; /* an Identification claim was wanted */
-    int broker_name;  /* a name claim was wanted */
+    int n_claims, broker_ident, broker_name; /* Identification / name claims wanted */
 } req_ctx_t;
 
 static void ask(req_ctx_t *c, const char *name)
@@ -710,7 +713,7 @@ static void want_one(req_ctx_t *c, const char *w)
 {
     const req_map_t *r = req_find(w);
 
-    if (strcmp(w, "sub") == 0) /* always in the ID token */
+    if (strcmp(w, "sub") == 0 || strcmp(w, "itsme_sub") == 0) /* ID token / legacy broker */
         return;
     if (r == NULL) {
         want_other(c, w);

@@ -8,6 +8,8 @@
 #include "tests.h"
 #include "testutil.h"
 #include "core/claims.h"
+#include <stdio.h>
+#include <unistd.h>
 
 /* ---- helpers ---- */
 
@@ -382,7 +384,9 @@ START_TEST(test_legacy)
     logcap_t cap = {0};
     apr_table_t *o = canon(p, LEGACY, NULL, &cap);
 
-    ck_get(o, "sub", "fjdnfhr7264jfnr9sjwhfnrjwu");
+    /* issue 8 (9): itsme.sub is never the canonical sub (the ID token's is) */
+    ck_absent(o, "sub");
+    ck_get(o, "itsme_sub", "fjdnfhr7264jfnr9sjwhfnrjwu");
     ck_get(o, "birthdate", "1990-01-01");
     ck_get(o, "gender", "male");
     ck_get(o, "given_name", "John");
@@ -567,6 +571,99 @@ START_TEST(test_value_limits)
 }
 END_TEST
 
+/* ---- issue 8: one subject; linear cost for arrays ---- */
+
+/* The canonical sub is the ID token's whatever the other route says: a
+ * legacy itsme.sub (in either document, before or after sub) lands on
+ * itsme_sub; a userinfo sub that is not a string fails. */
+START_TEST(test_sub_is_the_id_tokens)
+{
+    apr_pool_t *p = tu_pool();
+    apr_table_t *o = canon(p, "{\"sub\":\"alice\"}", "{\"sub\":\"alice\",\"itsme.sub\":\"bob\"}",
+                           NULL);
+    itsme_err_t *e = NULL;
+
+    ck_get(o, "sub", "alice");
+    ck_get(o, "itsme_sub", "bob");
+    o = canon(p, "{\"itsme.sub\":\"bob\",\"sub\":\"alice\"}", NULL, NULL);
+    ck_get(o, "sub", "alice");
+    ck_get(o, "itsme_sub", "bob");
+    o = canon(p, "{\"sub\":\"alice\"}", "{\"itsme.sub\":\"bob\"}", NULL);
+    ck_get(o, "sub", "alice");
+    o = apr_table_make(p, 4);
+    ck_assert_int_ne(itsme_claims_canonicalize(p, js(p, "{\"sub\":\"alice\"}"),
+                                               js(p, "{\"sub\":42,\"name\":\"x\"}"), TU_NOW, NULL,
+                                               o, &e), APR_SUCCESS);
+    ck_assert_int_eq(e->kind, ITSME_E_OP);
+    ck_assert_str_eq(e->msg, "claims: userinfo sub is not a string");
+    ck_assert_int_ne(itsme_claims_canonicalize(p, js(p, "{\"sub\":\"alice\"}"),
+                                               js(p, "{\"sub\":{\"v\":\"alice\"}}"), TU_NOW,
+                                               NULL, o, &e), APR_SUCCESS);
+    ck_assert_int_ne(itsme_claims_canonicalize(p, js(p, "{\"sub\":\"alice\"}"),
+                                               js(p, "{\"sub\":null}"), TU_NOW, NULL, o, &e),
+                     APR_SUCCESS);
+    ck_assert(itsme_claim_is_canonical("itsme_sub"));
+    apr_pool_destroy(p);
+}
+END_TEST
+
+/* The process's data size (heap and private anonymous mappings, where
+ * APR's allocator gets its blocks), from /proc/self/statm. */
+static size_t heap_in_use(void)
+{
+    unsigned long size = 0, res = 0, shr = 0, text = 0, lib = 0, data = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%lu %lu %lu %lu %lu %lu", &size, &res, &shr, &text, &lib, &data),
+                     6);
+    fclose(f);
+    return (size_t)data * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A userinfo answer at the HTTP client's cap made of arrays that join to
+ * just under ITSME_CLAIM_MAX_VALUE (and some just over): the old join
+ * rebuilt the string per element (~4 MB of pool per array, ~130 MB here);
+ * now one pass per array, so the growth is about what is kept. */
+START_TEST(test_array_join_linear)
+{
+    apr_pool_t *p = tu_pool();
+    apr_size_t n = 0, cap = 300 * 1024;
+    char *doc = apr_palloc(p, cap);
+    apr_table_t *o = apr_table_make(p, 64);
+    itsme_json_t *ui = NULL;
+
+    n += (apr_size_t)apr_snprintf(doc + n, cap - n, "{\"sub\":\"u\"");
+    for (int k = 0; k < 32; k++) {
+        int elems = k % 4 == 3 ? 2049 : 2048; /* 4095 bytes joined; 4097: dropped */
+        n += (apr_size_t)apr_snprintf(doc + n, cap - n, ",\"group%02d\":[", k);
+        for (int i = 0; i < elems; i++)
+            n += (apr_size_t)apr_snprintf(doc + n, cap - n, i ? ",\"%c\"" : "\"%c\"", 'a' + k % 26);
+        n += (apr_size_t)apr_snprintf(doc + n, cap - n, "]");
+    }
+    n += (apr_size_t)apr_snprintf(doc + n, cap - n, ",\"ids\":[");
+    for (int i = 0; i < 1000; i++)
+        n += (apr_size_t)apr_snprintf(doc + n, cap - n, i ? ",%d" : "%d", i % 10);
+    n += (apr_size_t)apr_snprintf(doc + n, cap - n, "]}");
+    ck_assert_uint_lt(n, cap - 1);
+    ck_assert_int_eq(itsme_json_parse_object(p, doc, n, &ui, NULL), APR_SUCCESS);
+
+    size_t before = heap_in_use();
+    ck_assert_int_eq(itsme_claims_canonicalize(p, js(p, "{\"sub\":\"u\"}"), ui, TU_NOW, NULL, o,
+                                               NULL), APR_SUCCESS);
+    size_t grown = heap_in_use() - before;
+
+    ck_assert_msg(grown < 1024 * 1024, "canonicalising %lu bytes grew the heap by %lu bytes",
+                  (unsigned long)n, (unsigned long)grown);
+    ck_assert_uint_eq(strlen(apr_table_get(o, "group00")), 4095);
+    ck_assert_int_eq(strncmp(apr_table_get(o, "group01"), "b,b,b,", 6), 0);
+    ck_absent(o, "group03");
+    ck_assert_uint_eq(strlen(apr_table_get(o, "ids")), 1999);
+    ck_assert_int_eq(strncmp(apr_table_get(o, "ids"), "0,1,2,", 6), 0);
+    apr_pool_destroy(p);
+}
+END_TEST
+
 /* ---- the request side ---- */
 
 static apr_array_header_t *list(apr_pool_t *p, const char *const *names)
@@ -699,6 +796,8 @@ Suite *itsme_suite_claims(void)
     tcase_add_test(tc, test_invalid_nin_logged_masked);
     tcase_add_test(tc, test_sanitised_names);
     tcase_add_test(tc, test_value_limits);
+    tcase_add_test(tc, test_sub_is_the_id_tokens);
+    tcase_add_test(tc, test_array_join_linear);
     tcase_add_test(tc, test_request_itsme);
     tcase_add_test(tc, test_request_broker);
     tcase_add_test(tc, test_request_generic);

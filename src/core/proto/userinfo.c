@@ -104,6 +104,8 @@ static apr_status_t check_sub(apr_pool_t *p, const itsme_json_t *c,
                               const itsme_userinfo_req_t *req, itsme_err_t **err)
 {
     const char *sub = itsme_json_get_string(c, "sub");
+    if (itsme_json_get(c, "sub") && !sub)
+        return itsme_err_make(p, err, ITSME_E_TOKEN, APR_EINVAL, "userinfo sub is not a string");
     if (!sub || !*sub)
         return itsme_err_make(p, err, ITSME_E_TOKEN, APR_EINVAL, "userinfo has no sub");
     if (!req->expected_sub || strcmp(sub, req->expected_sub) != 0)
