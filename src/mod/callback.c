@@ -184,6 +184,7 @@ static apr_status_t validate_id_token(login_t *l, const itsme_state_t *st, const
     memset(&chk, 0, sizeof(chk));
     chk.issuer = l->issuer;
     chk.client_id = l->sc->client_id;
+    chk.trusted_audiences = itsme_cfg_trusted_audiences(l->sc);
     chk.nonce = st->nonce;
     chk.now = l->now;
     /* itsme direct profile (keys.c): JWE and the acr asked for */

@@ -205,6 +205,27 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* One party per argument, kept NULL-terminated (for itsme_idt_check_t). */
+static const char *add_trusted_audience(cmd_parms *cmd, void *dc, const char *arg)
+{
+    itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
+    const char *s;
+
+    (void)dc;
+    for (s = arg; *s; s++)
+        if (*s < 0x20 || *s == 0x7f)
+            return itsme_cmd_fail(cmd, "an audience contains a control character");
+    if (!*arg)
+        return itsme_cmd_fail(cmd, "an audience is empty");
+    if (!c->trusted_audiences) {
+        c->trusted_audiences = apr_array_make(cmd->pool, 4, sizeof(const char *));
+        APR_ARRAY_PUSH(c->trusted_audiences, const char *) = NULL;
+    }
+    APR_ARRAY_IDX(c->trusted_audiences, c->trusted_audiences->nelts - 1, const char *) = arg;
+    APR_ARRAY_PUSH(c->trusted_audiences, const char *) = NULL;
+    return NULL;
+}
+
 static const char *set_client_id(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *s;
@@ -432,6 +453,8 @@ const command_rec itsme_cmds[] = {
                    "itsme|itsme-e2e|broker|generic [discovery-url]"),
     AP_INIT_TAKE1("ItsmeIssuer", set_issuer, NULL, RSRC_CONF,
                   "the issuer the OP must present (optional)"),
+    AP_INIT_ITERATE("ItsmeTrustedAudiences", add_trusted_audience, NULL, RSRC_CONF,
+                    "other parties an ID token's aud may list besides the client id"),
     AP_INIT_TAKE1("ItsmeClientID", set_client_id, NULL, RSRC_CONF, "the client id at the OP"),
     AP_INIT_TAKE1("ItsmeClientSecret", set_client_secret, NULL, RSRC_CONF,
                   "the client secret: value, file:/path or env:NAME"),

@@ -86,6 +86,7 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
         c->preset_issuer = base->preset_issuer;
     }
     c->issuer = PICK(issuer);
+    c->trusted_audiences = PICK(trusted_audiences);
     c->client_id = PICK(client_id);
     c->client_secret = PICK(client_secret);
     itsme_keys_merge(c, base, add); /* itsme direct profile: client_key, keys... */
@@ -201,20 +202,33 @@ const char *itsme_cfg_expected_issuer(const itsme_srv_cfg_t *c)
     return c->issuer ? c->issuer : c->preset_issuer;
 }
 
+#define WELL_KNOWN "/.well-known/openid-configuration"
+
 int itsme_cfg_issuer_fits(const itsme_srv_cfg_t *c, const char *iss)
 {
     const char *expected = itsme_cfg_expected_issuer(c);
-    apr_size_t n;
+    apr_size_t n, k = sizeof(WELL_KNOWN) - 1;
 
     if (!iss || !*iss)
         return 0;
     if (expected)
         return strcmp(expected, iss) == 0;
-    /* OIDC Discovery: the document lives at <issuer>/.well-known/... */
-    n = strlen(iss);
-    if (!c->discovery_url || strncmp(c->discovery_url, iss, n) != 0)
+    /* OIDC Discovery: the document lives at <issuer>/.well-known/..., the
+     * issuer's terminating '/' removed; anything else needs ItsmeIssuer */
+    n = c->discovery_url ? strlen(c->discovery_url) : 0;
+    if (n <= k || strcmp(c->discovery_url + n - k, WELL_KNOWN) != 0)
         return 0;
-    return iss[n - 1] == '/' || c->discovery_url[n] == '/';
+    n -= k;
+    if (strncmp(c->discovery_url, iss, n) != 0)
+        return 0;
+    return iss[n] == '\0' || (iss[n] == '/' && iss[n + 1] == '\0');
+}
+
+const char *const *itsme_cfg_trusted_audiences(const itsme_srv_cfg_t *c)
+{
+    if (!c->trusted_audiences || c->trusted_audiences->nelts < 2)
+        return NULL;
+    return (const char *const *)c->trusted_audiences->elts;
 }
 
 const char *itsme_cfg_missing(const itsme_srv_cfg_t *c)

@@ -61,6 +61,8 @@ typedef struct {
     const char *discovery_url;
     const char *preset_issuer;       /* issuer of the itsme presets (no URL override) */
     const char *issuer;              /* ItsmeIssuer */
+    apr_array_header_t *trusted_audiences; /* ItsmeTrustedAudiences: const char*, kept
+                                        NULL-terminated; NULL unset */
     /* client */
     const char *client_id;
     const char *client_secret;
@@ -153,9 +155,14 @@ itsme_unauth_e itsme_cfg_unauth(const itsme_dir_cfg_t *d);         /* auth */
 /* The issuer to expect: ItsmeIssuer, else the preset's, else NULL (then
  * read from discovery and checked with itsme_cfg_issuer_fits). */
 const char *itsme_cfg_expected_issuer(const itsme_srv_cfg_t *c);
-/* 1 when iss is acceptable for this server: equal to the expected issuer,
- * or, without one, a prefix of the discovery URL ending at a '/'. */
+/* 1 when iss is acceptable for this server: identical to the expected
+ * issuer, or, without one, to the discovery URL minus its
+ * "/.well-known/openid-configuration" (OpenID Connect Discovery 1.0 §4.3),
+ * that with a terminating '/' included (§4.1 removes it before appending). */
 int itsme_cfg_issuer_fits(const itsme_srv_cfg_t *c, const char *iss);
+/* ItsmeTrustedAudiences: the parties besides the client an ID token's aud
+ * may list, NULL-terminated; NULL when none (then aud is the client only). */
+const char *const *itsme_cfg_trusted_audiences(const itsme_srv_cfg_t *c);
 /* The first required directive that is missing, or NULL when complete. */
 const char *itsme_cfg_missing(const itsme_srv_cfg_t *c);
 /* Adds a canonical claim to what a login under d asks for: from ItsmeClaims
