@@ -39,6 +39,10 @@ const MODES = [
   'userinfo-sub-mismatch', 'token-500', 'access-denied',
   'jwe-valid', 'jwe-unknown-kid', 'jwe-alg-none', 'jwe-bad-sig', 'jwe-not-jws', 'jwe-retired-key',
   'jwe-acr-basic',
+  // issue 8: two-aud (client + another party, azp = client), fractional-times
+  // (exp/iat/nbf/auth_time with a fraction: valid), crlf-sub, legacy-sub
+  // (itsme.sub names somebody else beside the real sub)
+  'two-aud', 'fractional-times', 'crlf-sub', 'legacy-sub',
 ];
 
 const ACR_BASIC = 'http://itsme.services/v2/claim/acr_basic';
@@ -126,15 +130,21 @@ class HostileOP {
 
   base(req) { return `http://${req.headers.host}`; }
 
+  // issue 8 (3): under /prefix-tenant/ the OP names as its issuer the host
+  // root with a '/' (a prefix of the discovery URL); tokens say the same
+  issuer(req) { return req.prefixTenant ? `${this.base(req)}/` : this.base(req); }
+
+  endpoint(req, name) { return `${this.base(req)}${req.prefixTenant ? '/prefix-tenant' : ''}/${name}`; }
+
   discovery(req) {
-    const b = this.base(req);
+    const e = (name) => this.endpoint(req, name);
     return {
-      issuer: b,
-      authorization_endpoint: `${b}/authorize`,
-      token_endpoint: `${b}/token`,
-      userinfo_endpoint: `${b}/userinfo`,
-      jwks_uri: `${b}/jwks`,
-      end_session_endpoint: `${b}/logout`,
+      issuer: this.issuer(req),
+      authorization_endpoint: e('authorize'),
+      token_endpoint: e('token'),
+      userinfo_endpoint: e('userinfo'),
+      jwks_uri: e('jwks'),
+      end_session_endpoint: e('logout'),
       response_types_supported: ['code'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
@@ -194,13 +204,13 @@ class HostileOP {
     }
     const accessToken = b64u(crypto.randomBytes(24));
     this.tokens.set(accessToken, client.id);
-    const idToken = await this.idToken(this.base(req), client.id, entry.nonce, this.mode);
+    const idToken = await this.idToken(this.issuer(req), client.id, entry.nonce, this.mode);
     return send(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, id_token: idToken });
   }
 
   async idToken(issuer, clientId, nonce, mode) {
     const now = Math.floor(Date.now() / 1000);
-    const claims = {
+    let claims = {
       iss: issuer, sub: SUB, aud: clientId, iat: now, exp: now + 300, auth_time: now,
     };
     if (nonce !== null && nonce !== undefined) claims.nonce = nonce;
@@ -213,6 +223,12 @@ class HostileOP {
       case 'no-sub': delete claims.sub; break;
       case 'iat-future': claims.iat = now + 3600; claims.auth_time = now + 3600; claims.exp = now + 3900; break;
       case 'jwe-acr-basic': claims.acr = ACR_BASIC; break;
+      case 'two-aud': claims.aud = [clientId, 'partner-api']; claims.azp = clientId; break;
+      case 'fractional-times':
+        Object.assign(claims, { iat: now - 0.5, nbf: now - 1.25, auth_time: now - 2.5, exp: now + 300.5 });
+        break;
+      case 'crlf-sub': claims.sub = `${SUB}\r\nX-Injected: 1`; break;
+      case 'legacy-sub': claims = { 'itsme.sub': 'somebody-else-0002', ...claims }; break;
       default: break;
     }
     if (mode.startsWith('jwe-')) return this.encryptedIdToken(claims, mode);
@@ -272,6 +288,10 @@ class HostileOP {
 
   async handle(req, res) {
     const url = new URL(req.url, 'http://x');
+    if (url.pathname.startsWith('/prefix-tenant/')) {
+      req.prefixTenant = true;
+      url.pathname = url.pathname.slice('/prefix-tenant'.length);
+    }
     const body = req.method === 'POST' ? await readBody(req) : '';
     const entry = { method: req.method, path: url.pathname, mode: this.mode,
       auth: (req.headers.authorization || '').split(' ')[0] || null };

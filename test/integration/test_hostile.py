@@ -72,3 +72,74 @@ def test_valid_mode_logs_in_after_the_attacks(httpd, hostile_op, jar):
     r = harness.curl(httpd.base + "/app/cgi/env.py", jar=jar, follow=True)
     assert r.status == 200, r
     assert r.json()["env"].get("HTTP_X_ITSME_SUB") == "hostile-user-0001"
+
+
+# ---- issue 8: audiences, NumericDates, issuer exactness, one subject ----
+
+def _login(httpd, op, jar, mode):
+    set_mode(op, mode)
+    try:
+        return harness.curl(httpd.base + "/app/cgi/env.py", jar=jar, follow=True)
+    finally:
+        set_mode(op, "valid")
+
+
+@pytest.mark.parametrize("mode,why", [("two-aud", r"audience"), ("crlf-sub", r"sub")])
+def test_issue8_refused(httpd, hostile_op, jar, mode, why, expect_log):
+    """A second, untrusted audience (azp = client) and a CR/LF sub: refused,
+    and no session, no REMOTE_USER."""
+    expect_log(r"(?i)ITSME\d+:.*(" + why + ")")
+    r = _login(httpd, hostile_op, jar, mode)
+    assert r.status == 502, r
+    assert "REMOTE_USER" not in r.body and "X-Injected" not in r.body, r
+    assert harness.curl(httpd.base + "/app/cgi/env.py", jar=jar).status == 302
+
+
+def test_issue8_fractional_times_log_in(httpd, hostile_op, jar):
+    """exp/iat/nbf/auth_time with a fraction (RFC 7519 §2) are accepted."""
+    r = _login(httpd, hostile_op, jar, "fractional-times")
+    assert r.status == 200, r
+    assert r.json()["env"].get("REMOTE_USER") == "hostile-user-0001"
+
+
+def test_issue8_legacy_sub_is_not_the_subject(httpd, hostile_op, jar):
+    """itsme.sub (before sub in the token) never becomes the canonical sub."""
+    r = _login(httpd, hostile_op, jar, "legacy-sub")
+    assert r.status == 200, r
+    env = r.json()["env"]
+    assert env.get("REMOTE_USER") == "hostile-user-0001"
+    assert env.get("HTTP_X_ITSME_SUB") == "hostile-user-0001", env
+
+
+def test_issue8_trusted_audience(workdir, hostile_op, jar):
+    """ItsmeTrustedAudiences lets a listed second audience through."""
+    conf = itsme_server_conf(hostile_op.discovery, CLIENT_ID, CLIENT_SECRET,
+                             "ItsmeTrustedAudiences partner-api\n")
+    h = start_httpd(workdir, "hostile-trusted-aud", conf)
+    try:
+        r = _login(h, hostile_op, jar, "two-aud")
+        assert r.status == 200, r
+        assert r.json()["env"].get("REMOTE_USER") == "hostile-user-0001"
+    finally:
+        stop_httpd(h)
+
+
+def _conf_with(discovery, passphrase, extra=""):
+    conf = itsme_server_conf(discovery, CLIENT_ID, CLIENT_SECRET, extra)
+    return "\n".join(f"ItsmeCryptoPassphrase {passphrase}" if ln.startswith("ItsmeCryptoPassphrase")
+                     else ln for ln in conf.split("\n"))
+
+
+def test_issue8_prefix_issuer_refused(workdir, hostile_op, jar, expect_log):
+    """A discovery document under /prefix-tenant/ naming the host root as its
+    issuer (a prefix of the discovery URL) is refused (Discovery 1.0 §4.3)."""
+    expect_log(r"(?i)ITSME\d+:.*issuer")
+    disco = hostile_op.base + "/prefix-tenant/.well-known/openid-configuration"
+    h = start_httpd(workdir, "hostile-prefix", _conf_with(disco, harness.random_passphrase()))
+    try:
+        r = harness.curl(h.base + "/app/cgi/env.py", jar=jar, follow=True)
+        assert r.status == 502, r
+        assert "REMOTE_USER" not in r.body
+    finally:
+        stop_httpd(h)
+
