@@ -142,4 +142,3 @@ def test_issue8_prefix_issuer_refused(workdir, hostile_op, jar, expect_log):
         assert "REMOTE_USER" not in r.body
     finally:
         stop_httpd(h)
-
