@@ -42,6 +42,16 @@ static const char *check_status(itsme_session_status_e st)
     }
 }
 
+/* The login refuses a sub with control characters (core/proto/id_token.c);
+ * a session sealed before that rule must not bring one to r->user. */
+static int printable_sub(const char *sub)
+{
+    for (; *sub; sub++)
+        if ((unsigned char)*sub < 0x20 || *sub == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* NULL and *out on success, else why not (safe to log); *err set when the
  * session store could not be reached. */
 static const char *load_session(request_rec *r, const itsme_srv_cfg_t *sc, apr_time_t now,
@@ -57,6 +67,8 @@ static const char *load_session(request_rec *r, const itsme_srv_cfg_t *sc, apr_t
     }
     if (!s->sub || !*s->sub)
         return "session without subject";
+    if (!printable_sub(s->sub))
+        return "session subject with control characters";
     if (!itsme_cfg_issuer_fits(sc, s->issuer))
         return "session from another issuer";
     *out = s;

@@ -187,6 +187,7 @@ static apr_status_t validate_id_token(login_t *l, const itsme_state_t *st, const
     chk.trusted_audiences = itsme_cfg_trusted_audiences(l->sc);
     chk.nonce = st->nonce;
     chk.now = l->now;
+    chk.relookup = itsme_jwks_relookup; /* a key replaced under its kid */
     /* itsme direct profile (keys.c): JWE and the acr asked for */
     chk.decrypt_keys = itsme_keys_for_id_token(l->r, l->sc, idt);
     chk.acr_allowed = itsme_keys_acr_allowed(l->r->pool, l->sc, st->acr);
@@ -232,6 +233,7 @@ static apr_status_t gather_claims(login_t *l, const itsme_state_t *st,
     ur.issuer = l->issuer;
     ur.client_id = l->sc->client_id;
     ur.lookup = itsme_jwks_lookup;
+    ur.relookup = itsme_jwks_relookup;
     ur.lookup_baton = &l->keys;
     ur.decrypt_keys = l->sc->decrypt_keys;                       /* itsme direct profile */
     ur.require_encrypted = itsme_cfg_expect_encryption(l->sc);  /* (keys.c) */

@@ -147,6 +147,17 @@ static int bc_refuse(request_rec *r, int status, const char *why)
     return DONE;
 }
 
+/* Content-Type application/x-www-form-urlencoded, parameters allowed. */
+static int is_form(const char *type)
+{
+    const char *rest;
+
+    if (!type || strncasecmp(type, FORM_TYPE, sizeof(FORM_TYPE) - 1) != 0)
+        return 0;
+    rest = type + sizeof(FORM_TYPE) - 1;
+    return !*rest || *rest == ';' || *rest == ' ' || *rest == '\t';
+}
+
 /* The request body, at most BODY_MAX bytes; NULL when larger or unreadable. */
 static const char *read_body(request_rec *r)
 {
@@ -230,6 +241,8 @@ static apr_status_t validate(request_rec *r, const itsme_srv_cfg_t *sc, const ch
     memset(&chk, 0, sizeof(chk));
     chk.issuer = *iss;
     chk.client_id = sc->client_id;
+    chk.trusted_audiences = itsme_cfg_trusted_audiences(sc);
+    chk.relookup = itsme_jwks_relookup;
     chk.now = keys.now;
     return itsme_logout_token_validate(r->pool, token, &chk, itsme_jwks_lookup, &keys, t, err);
 }
@@ -245,7 +258,7 @@ int itsme_oplogout_bc_handle(request_rec *r, const itsme_srv_cfg_t *sc)
         apr_table_setn(r->err_headers_out, "Allow", "POST");
         return bc_refuse(r, HTTP_METHOD_NOT_ALLOWED, "not a POST");
     }
-    if (!type || strncasecmp(type, FORM_TYPE, sizeof(FORM_TYPE) - 1) != 0)
+    if (!is_form(type))
         return bc_refuse(r, HTTP_BAD_REQUEST, "not a form post");
     if (!(body = read_body(r)) || !(token = form_token(r, body)))
         return bc_refuse(r, HTTP_BAD_REQUEST, "body too large, malformed, or not one "
@@ -276,6 +289,16 @@ static int printable(const char *s)
     return 1;
 }
 
+/* 1 when the browser's own session cookie is of OP session sid (then it is
+ * expired too; a link naming another sid leaves this browser alone). */
+static int browser_has_sid(request_rec *r, const itsme_srv_cfg_t *sc, const char *sid)
+{
+    itsme_session_t *s = NULL;
+
+    return itsme_session_load(r, sc, &s, NULL, NULL) == APR_SUCCESS && s->sid
+           && !strcmp(s->sid, sid);
+}
+
 static int fc_answer(request_rec *r, int status, const char *title)
 {
     r->status = status;
@@ -292,7 +315,7 @@ int itsme_oplogout_fc_handle(request_rec *r, const itsme_srv_cfg_t *sc)
     const char *iss, *sid, *want;
     itsme_metadata_t *md = NULL;
     itsme_err_t *err = NULL;
-    int ended;
+    int ended, mine;
 
     if (r->method_number != M_GET || !r->args
         || itsme_url_parse_query(r->pool, r->args, 8, q, NULL) != APR_SUCCESS
@@ -307,12 +330,13 @@ int itsme_oplogout_fc_handle(request_rec *r, const itsme_srv_cfg_t *sc)
                       "refused: iss is not the OP's issuer");
         return fc_answer(r, HTTP_BAD_REQUEST, "Logout request not accepted");
     }
+    mine = browser_has_sid(r, sc, sid);
     if ((ended = itsme_session_end_by_op(r, sc, want, sid, NULL, &err)) < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ITSME06026: front-channel logout: %s",
                       itsme_err_str(r->pool, err));
         return fc_answer(r, HTTP_SERVICE_UNAVAILABLE, "Logout not completed");
     }
-    if (itsme_cookie_get(r, itsme_cfg_cookie_name(sc), itsme_cfg_cookie_name(sc)))
+    if (mine)
         itsme_cookie_clear(r, itsme_cfg_cookie_name(sc), itsme_cfg_cookie_name(sc));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "ITSME06027: front-channel logout: %d session(s) ended", ended);

@@ -123,12 +123,14 @@ static apr_status_t load_record(request_rec *r, const itsme_srv_cfg_t *sc, const
     return rv;
 }
 
-/* Cookie mode with OP-initiated logout: was this session's sid, or its
- * person, ended by the OP after the session was made? */
-static apr_status_t check_revoked(request_rec *r, const itsme_srv_cfg_t *sc,
-                                  const itsme_session_t *s, itsme_err_t **err)
+/* Cookie mode with OP-initiated logout: the latest second at which the OP
+ * ended this session's sid or its person (sub), 0 when never; -1 when the
+ * list cannot be read. */
+static apr_int64_t revoked_at(request_rec *r, const itsme_srv_cfg_t *sc,
+                              const itsme_session_t *s, const char **kind)
 {
     const char *kinds[2] = {"sid", "sub"}, *values[2] = {s->sid, s->sub};
+    apr_int64_t latest = 0;
     int i;
 
     for (i = 0; i < 2 && s->issuer; i++) {
@@ -143,13 +145,47 @@ static apr_status_t check_revoked(request_rec *r, const itsme_srv_cfg_t *sc,
         if (APR_STATUS_IS_NOTFOUND(rv))
             continue;
         if (rv != APR_SUCCESS)
-            return itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, rv,
-                                  "the list of sessions ended by the OP cannot be read");
-        if (apr_time_from_sec(apr_atoi64(val)) >= apr_time_from_sec(apr_time_sec(s->created)))
-            return itsme_err_make(r->pool, err, ITSME_E_INPUT, APR_EGENERAL,
-                                  "session ended by the OP (by %s)", kinds[i]);
+            return -1;
+        if (apr_atoi64(val) > latest) {
+            latest = apr_atoi64(val);
+            *kind = kinds[i];
+        }
     }
+    return latest;
+}
+
+/* Was this session's sid, or its person, ended by the OP after (or in the
+ * second) the session was made? Whole seconds: a login after a logout is
+ * dated past it (after_revocations). */
+static apr_status_t check_revoked(request_rec *r, const itsme_srv_cfg_t *sc,
+                                  const itsme_session_t *s, itsme_err_t **err)
+{
+    const char *kind = NULL;
+    apr_int64_t at = revoked_at(r, sc, s, &kind);
+
+    if (at < 0)
+        return itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, APR_EGENERAL,
+                              "the list of sessions ended by the OP cannot be read");
+    if (at > 0 && apr_time_sec(s->created) <= at)
+        return itsme_err_make(r->pool, err, ITSME_E_INPUT, APR_EGENERAL,
+                              "session ended by the OP (by %s)", kind);
     return APR_SUCCESS;
+}
+
+/* A login in the very second the OP ended this person's sessions: dated
+ * the next second, so that it is not taken for one of them. */
+static const itsme_session_t *after_revocations(request_rec *r, const itsme_srv_cfg_t *sc,
+                                                const itsme_session_t *s)
+{
+    const char *kind = NULL;
+    apr_int64_t at = sc->revocations ? revoked_at(r, sc, s, &kind) : 0;
+    itsme_session_t *later;
+
+    if (at <= 0 || apr_time_sec(s->created) > at)
+        return s;
+    later = apr_pmemdup(r->pool, s, sizeof(*s));
+    later->created = later->last_seen = apr_time_from_sec(at + 1);
+    return later;
 }
 
 apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t **s,
@@ -334,7 +370,7 @@ apr_status_t itsme_session_save(request_rec *r, const itsme_srv_cfg_t *sc,
                                 const itsme_session_t *s, int fresh, itsme_err_t **err)
 {
     if (!sc->store)
-        return save_cookie(r, sc, s, err);
+        return save_cookie(r, sc, fresh ? after_revocations(r, sc, s) : s, err);
     if (fresh)
         drop_previous(r, sc);
     return save_record(r, sc, s, fresh, err);

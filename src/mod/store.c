@@ -144,6 +144,15 @@ int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c
 
     if (!st || st->checked)
         return OK;
+    if (!strcmp(st->provider_name, "dbm")) {
+        /* mod_socache_dbm reports a missing key as a failure and refuses
+         * entries of about 950 bytes: no session store */
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     "ITSME05007: ItsmeSessionStore %s: mod_socache_dbm cannot keep sessions "
+                     "(it refuses entries of about 950 bytes or more, and reports missing "
+                     "keys as errors); use socache:shmcb on one host", st->spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     st->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, st->provider_name,
                                       AP_SOCACHE_PROVIDER_VERSION);
     if (!st->provider) {
@@ -166,8 +175,7 @@ int itsme_store_check(apr_pool_t *ptemp, server_rec *s, const itsme_srv_cfg_t *c
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* local stores answer "not found" only for a missing key */
-    st->probe = strcmp(st->provider_name, "shmcb") != 0
-                               && strcmp(st->provider_name, "dbm") != 0;
+    st->probe = strcmp(st->provider_name, "shmcb") != 0;
     st->checked = 1;
     return OK;
 }

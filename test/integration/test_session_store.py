@@ -410,7 +410,8 @@ def test_redis_store_without_its_module_fails_configtest(workdir, picture_op):
     ("socache:", "ItsmeSessionStore"),
     ("cookies", "ItsmeSessionStore"),
     ("socache:shmcb:/x(12)", "ITSME05002"),
-], ids=["bare-redis", "socache", "no-provider", "cookies", "shmcb-too-small"])
+    ("socache:dbm:/tmp/itsme-sessions.db", "ITSME05007"),
+], ids=["bare-redis", "socache", "no-provider", "cookies", "shmcb-too-small", "dbm"])
 def test_bad_store_value_fails_configtest(workdir, picture_op, value, says):
     h = harness.Httpd(workdir, "store_conf_bad", store_conf(picture_op, value), locations=LOCATIONS)
     t = h.configtest()

@@ -228,6 +228,58 @@ START_TEST(hint_only_without_personal_data)
 }
 END_TEST
 
+/* The OP replaced the key under kid "op-sig": the cache still has the old
+ * one; relookup finds the new one. */
+static const itsme_jwk_t *replaced_old;
+static apr_status_t stale_lookup(void *baton, apr_pool_t *p, const char *kid, const char *alg,
+                                 const itsme_jwk_t **key, itsme_err_t **err)
+{
+    (void)baton;
+    (void)p;
+    (void)kid;
+    (void)alg;
+    (void)err;
+    *key = replaced_old;
+    return APR_SUCCESS;
+}
+
+static apr_status_t fresh_relookup(void *baton, apr_pool_t *p, const char *kid,
+                                   const char *alg, const itsme_jwk_t **key, itsme_err_t **err)
+{
+    lfx_t *f = baton;
+
+    ck_assert_ptr_eq(*key, replaced_old);                /* told which key failed */
+    return lookup(f, p, kid, alg, key, err);
+}
+
+START_TEST(second_key_after_replacement)
+{
+    lfx_t f;
+    itsme_logout_token_t *t = NULL;
+    itsme_err_t *e = NULL;
+    const char *tok;
+    const itsme_jwk_t *pub[2];
+    const char *doc;
+    itsme_jwks_t *old_set = NULL;
+
+    lfx_init(&f);
+    pub[0] = tu_rsa_key(f.p, "op-sig-old", "sig");
+    pub[1] = NULL;
+    doc = tu_jwks_json(f.p, pub);
+    ck_assert_int_eq(itsme_jwks_parse(f.p, doc, strlen(doc), &old_set, NULL), APR_SUCCESS);
+    replaced_old = itsme_jwks_find_verify_key(old_set, "op-sig-old", "RS256");
+    ck_assert_ptr_nonnull(replaced_old);
+    tok = sign(&f, "RS256", payload(f.p, ""));
+    ck_assert_int_ne(itsme_logout_token_validate(f.p, tok, &f.chk, stale_lookup, &f, &t, &e),
+                     APR_SUCCESS);                       /* no second look: refused */
+    ck_assert_ptr_nonnull(strstr(itsme_err_str(f.p, e), "bad signature"));
+    f.chk.relookup = fresh_relookup;
+    ck_assert_int_eq(itsme_logout_token_validate(f.p, tok, &f.chk, stale_lookup, &f, &t, NULL),
+                     APR_SUCCESS);
+    apr_pool_destroy(f.p);
+}
+END_TEST
+
 Suite *itsme_suite_logout_token(void)
 {
     Suite *s = suite_create("logout_token");
@@ -239,6 +291,7 @@ Suite *itsme_suite_logout_token(void)
     tcase_add_test(tc, signature_attacks);
     tcase_add_test(tc, store_keys);
     tcase_add_test(tc, hint_only_without_personal_data);
+    tcase_add_test(tc, second_key_after_replacement);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -79,9 +79,26 @@ static apr_status_t fail_as(apr_pool_t *p, itsme_err_t **err, const char *label,
     return itsme_err_make(p, err, ITSME_E_TOKEN, APR_EGENERAL, "%s: %s", label, what);
 }
 
+/* A second try with the key relookup finds for the kid when the first key
+ * did not verify (the OP replaced the key and kept the kid). */
+static int verify_again(apr_pool_t *p, const itsme_jws_t *jws, const itsme_jwk_t *failed,
+                        const char *const *allowed_algs, itsme_key_lookup_fn *relookup,
+                        void *baton)
+{
+    const itsme_jwk_t *again = failed;
+
+    if (!relookup || !jws->kid)
+        return 0;
+    if (relookup(baton, p, jws->kid, jws->alg, &again, NULL) != APR_SUCCESS || !again
+        || again == failed)
+        return 0;
+    return itsme_jws_verify(p, jws, again, allowed_algs, NULL) == APR_SUCCESS;
+}
+
 apr_status_t itsme_id_token_verify_jws(apr_pool_t *p, const char *label, const char *text,
                                        const char *const *allowed_algs,
-                                       itsme_key_lookup_fn *lookup, void *baton,
+                                       itsme_key_lookup_fn *lookup,
+                                       itsme_key_lookup_fn *relookup, void *baton,
                                        itsme_jws_t **jws, itsme_err_t **err)
 {
     itsme_err_t *e = NULL;
@@ -93,7 +110,8 @@ apr_status_t itsme_id_token_verify_jws(apr_pool_t *p, const char *label, const c
         return fail_as(p, err, label, "signature algorithm not allowed");
     if (lookup(baton, p, (*jws)->kid, (*jws)->alg, &key, &e) != APR_SUCCESS || key == NULL)
         return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "%s: no verification key", label);
-    if (itsme_jws_verify(p, *jws, key, allowed_algs, &e) != APR_SUCCESS)
+    if (itsme_jws_verify(p, *jws, key, allowed_algs, &e) != APR_SUCCESS
+        && !verify_again(p, *jws, key, allowed_algs, relookup, baton))
         return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "%s: bad signature", label);
     return APR_SUCCESS;
 }
@@ -310,7 +328,8 @@ apr_status_t itsme_id_token_validate(apr_pool_t *p, const char *compact,
         return fail(p, err, "too large");
     if ((rv = unwrap(p, compact, chk, &text, err)) != APR_SUCCESS
         || (rv = itsme_id_token_verify_jws(p, "id_token", text, chk->allowed_algs, lookup,
-                                                 baton, &jws, err)) != APR_SUCCESS)
+                                                 chk->relookup, baton, &jws, err))
+               != APR_SUCCESS)
         return rv;
     if (itsme_json_parse_object(p, jws->payload, jws->payload_len, &claims, &e) != APR_SUCCESS)
         return itsme_err_wrap(p, err, ITSME_E_TOKEN, e, "id_token: payload is not a JSON object");

@@ -26,6 +26,8 @@ typedef struct {
     apr_time_t now;
     apr_interval_time_t skew;        /* 0 -> default */
     apr_interval_time_t max_iat_age; /* 0 -> default */
+    itsme_key_lookup_fn *relookup;   /* may be NULL: a second key for a kid whose key
+                                        did not verify (same baton as the lookup) */
     const char *const *allowed_algs; /* NULL -> itsme_jose_sig_algs_default */
     const char *const *acr_allowed;  /* NULL -> not checked; else acr, when present,
                                         must equal one (case-insensitive) */
@@ -61,10 +63,12 @@ apr_status_t itsme_id_token_validate(apr_pool_t *p, const char *compact,
 /* Shared with other JWTs of the OP (logout tokens); label names the token
  * in messages. Parses the compact JWS, checks its alg against allowed_algs
  * (NULL: the default list; never none or HMAC), finds the key by kid and
- * verifies the signature. */
+ * verifies the signature; when that fails and relookup (may be NULL, same
+ * baton) finds another key for the kid, verifies once more with it. */
 apr_status_t itsme_id_token_verify_jws(apr_pool_t *p, const char *label, const char *text,
                                        const char *const *allowed_algs,
-                                       itsme_key_lookup_fn *lookup, void *baton,
+                                       itsme_key_lookup_fn *lookup,
+                                       itsme_key_lookup_fn *relookup, void *baton,
                                        itsme_jws_t **jws, itsme_err_t **err);
 /* aud (a string or non-empty array of strings) must contain client_id and
  * list no other party than those of `trusted` (NULL-terminated, may be

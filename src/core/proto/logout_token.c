@@ -9,7 +9,6 @@
 #include "core/json.h"
 #include "core/proto/logout_token.h"
 
-#define LT_MAX_TIME APR_INT64_C(253402300799)
 #define LT_MAX_VALUE 255
 
 static apr_status_t fail(apr_pool_t *p, itsme_err_t **err, const char *what)
@@ -25,30 +24,33 @@ static const char *short_string(const itsme_json_t *c, const char *name)
     return v && *v && strlen(v) <= LT_MAX_VALUE ? v : NULL;
 }
 
+/* iat and exp are NumericDates (fractions allowed), each rounded the way
+ * that refuses sooner: iat up for "in the future", down for "too old";
+ * exp down. */
 static apr_status_t check_times(apr_pool_t *p, const itsme_json_t *c,
                                 const itsme_lt_check_t *chk, itsme_logout_token_t *t,
                                 itsme_err_t **err)
 {
-    apr_int64_t now = apr_time_sec(chk->now), iat = 0, exp = 0;
+    apr_int64_t now = apr_time_sec(chk->now), iat_lo = 0, iat_hi = 0, exp = 0, exp_hi = 0;
     apr_int64_t skew = apr_time_sec(chk->skew > 0 ? chk->skew : ITSME_IDT_DEFAULT_SKEW);
     apr_int64_t max_age = apr_time_sec(ITSME_LOGOUT_TOKEN_MAX_AGE);
     int has_exp = itsme_json_get(c, "exp") != NULL;
 
-    if (!itsme_json_get_int(c, "iat", &iat) || iat < 0 || iat > LT_MAX_TIME)
+    if (!itsme_id_token_numeric_date(c, "iat", &iat_lo, &iat_hi))
         return fail(p, err, "iat missing or malformed");
-    if (iat > now + skew)
+    if (iat_hi > now + skew)
         return fail(p, err, "iat in the future");
-    if (iat < now - max_age - skew)
+    if (iat_lo < now - max_age - skew)
         return itsme_err_make(p, err, ITSME_E_EXPIRED, APR_EGENERAL, "logout_token: too old");
-    if (has_exp && (!itsme_json_get_int(c, "exp", &exp) || exp < 0 || exp > LT_MAX_TIME))
+    if (has_exp && !itsme_id_token_numeric_date(c, "exp", &exp, &exp_hi))
         return fail(p, err, "exp malformed");
     if (has_exp && exp + skew <= now)
         return itsme_err_make(p, err, ITSME_E_EXPIRED, APR_EGENERAL, "logout_token: expired");
-    t->iat = apr_time_from_sec(iat);
+    t->iat = apr_time_from_sec(iat_lo);
     /* a jti is remembered while the token could still be accepted */
-    t->until = apr_time_from_sec(iat + max_age + 2 * skew);
-    if (has_exp && apr_time_from_sec(exp + skew) > t->until)
-        t->until = apr_time_from_sec(exp + skew);
+    t->until = apr_time_from_sec(iat_hi + max_age + 2 * skew);
+    if (has_exp && apr_time_from_sec(exp_hi + skew) > t->until)
+        t->until = apr_time_from_sec(exp_hi + skew);
     return APR_SUCCESS;
 }
 
@@ -62,8 +64,8 @@ static apr_status_t check_claims(apr_pool_t *p, const itsme_json_t *c,
 
     if (!iss || strcmp(iss, chk->issuer) != 0)
         return fail(p, err, "issuer mismatch");
-    if ((rv = itsme_id_token_check_aud(p, "logout_token", c, chk->client_id, err))
-            != APR_SUCCESS
+    if ((rv = itsme_id_token_check_aud_trusted(p, "logout_token", c, chk->client_id,
+                                               chk->trusted_audiences, err)) != APR_SUCCESS
         || (rv = check_times(p, c, chk, t, err)) != APR_SUCCESS)
         return rv;
     if (!itsme_json_is_object(events)
@@ -111,8 +113,8 @@ apr_status_t itsme_logout_token_validate(apr_pool_t *p, const char *compact,
         return fail(p, err, "too large");
     if (dots(compact) != 2)
         return fail(p, err, "not a signed JWT (encrypted logout tokens are not accepted)");
-    rv = itsme_id_token_verify_jws(p, "logout_token", compact, chk->allowed_algs, lookup, baton,
-                                   &jws, err);
+    rv = itsme_id_token_verify_jws(p, "logout_token", compact, chk->allowed_algs, lookup,
+                                   chk->relookup, baton, &jws, err);
     if (rv != APR_SUCCESS)
         return rv;
     if (itsme_json_parse_object(p, jws->payload, jws->payload_len, &claims, &e) != APR_SUCCESS)

@@ -23,6 +23,8 @@ typedef struct {
     apr_time_t now;
     apr_interval_time_t skew;        /* 0: ITSME_IDT_DEFAULT_SKEW */
     const char *const *allowed_algs; /* NULL: the default list */
+    const char *const *trusted_audiences; /* as for ID tokens (ItsmeTrustedAudiences) */
+    itsme_key_lookup_fn *relookup;   /* as for ID tokens; may be NULL */
 } itsme_lt_check_t;
 
 typedef struct {

@@ -13,15 +13,6 @@
 
 #define UI_ACCEPT "application/json, application/jwt"
 
-static int alg_allowed(const char *const *allowed, const char *alg)
-{
-    const char *const *l = allowed ? allowed : itsme_jose_sig_algs_default;
-    for (; alg && *l; l++)
-        if (strcmp(*l, alg) == 0)
-            return 1;
-    return 0;
-}
-
 /* iss (when present) equals req->issuer; aud (when present) holds client_id. */
 static apr_status_t check_iss_aud(apr_pool_t *p, const itsme_json_t *c,
                                   const itsme_userinfo_req_t *req, itsme_err_t **err)
@@ -55,22 +46,18 @@ static apr_status_t verify_jws(apr_pool_t *p, const char *compact,
                                itsme_err_t **err)
 {
     itsme_jws_t *jws = NULL;
-    const itsme_jwk_t *key = NULL;
     itsme_err_t *cause = NULL;
+    apr_status_t rv;
 
-    if (itsme_jws_parse(p, compact, &jws, &cause) != APR_SUCCESS)
-        return itsme_err_wrap(p, err, ITSME_E_TOKEN, cause, "userinfo JWS is malformed");
-    if (!alg_allowed(req->allowed_algs, jws->alg))
-        return itsme_err_make(p, err, ITSME_E_TOKEN, APR_EINVAL,
-                              "userinfo JWS alg is not allowed");
     if (!req->lookup)
         return itsme_err_make(p, err, ITSME_E_CONFIG, APR_EINVAL,
                               "signed userinfo but no key source");
-    if (req->lookup(req->lookup_baton, p, jws->kid, jws->alg, &key, &cause) != APR_SUCCESS
-        || !key)
-        return itsme_err_wrap(p, err, ITSME_E_TOKEN, cause, "userinfo signing key");
-    if (itsme_jws_verify(p, jws, key, req->allowed_algs, &cause) != APR_SUCCESS)
-        return itsme_err_wrap(p, err, ITSME_E_TOKEN, cause, "userinfo signature");
+    /* the ID token's checks: alg allow-list (never none or HMAC), key by
+     * kid, signature, a second key when the OP replaced one under its kid */
+    rv = itsme_id_token_verify_jws(p, "userinfo", compact, req->allowed_algs, req->lookup,
+                                   req->relookup, req->lookup_baton, &jws, err);
+    if (rv != APR_SUCCESS)
+        return rv;
     if (itsme_json_parse_object(p, jws->payload, jws->payload_len, claims, &cause)
         != APR_SUCCESS)
         return itsme_err_wrap(p, err, ITSME_E_TOKEN, cause,

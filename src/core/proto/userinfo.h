@@ -17,6 +17,7 @@ typedef struct {
     const char *issuer;              /* when the JWT has iss it must equal this */
     const char *client_id;           /* when the JWT has aud it must contain this */
     itsme_key_lookup_fn *lookup;
+    itsme_key_lookup_fn *relookup;   /* may be NULL: see itsme_id_token_verify_jws */
     void *lookup_baton;
     const char *const *allowed_algs;
     const apr_array_header_t *decrypt_keys; /* for JWE answers (may be NULL) */
