@@ -233,6 +233,8 @@ const DEFAULT_CLIENTS = [
   },
 ];
 
+const FRONTCHANNEL_METADATA = ['frontchannel_logout_uri', 'frontchannel_logout_session_required'];
+
 function normaliseClient(c) {
   return {
     grant_types: ['authorization_code'],
@@ -304,7 +306,9 @@ function buildConfiguration(cfg, jwks) {
   const claims = { ...profile.scopes(cfg) };
   for (const c of profile.standalone) claims[c] = null;
   for (const [k, v] of Object.entries(cfg.extraClaims || {})) claims[k] = v;
-  const features = {
+  // features.frontchannelLogout is implemented here (node-oidc-provider 8
+  // dropped it), the rest goes to the provider
+  const { frontchannelLogout, ...features } = {
     devInteractions: { enabled: false },
     claimsParameter: { enabled: true },
     rpInitiatedLogout: { enabled: true, logoutSource: autoSubmitLogout },
@@ -323,6 +327,8 @@ function buildConfiguration(cfg, jwks) {
     loadExistingGrant,
     conformIdTokenClaims: cfg.claimsInIdToken === false,
     features,
+    // Front-Channel Logout 1.0 client metadata, kept verbatim on the client
+    extraClientMetadata: { properties: FRONTCHANNEL_METADATA },
     pkce: { methods: ['S256'], required: () => cfg.pkceRequired !== false },
     jwks,
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
@@ -334,7 +340,7 @@ function buildConfiguration(cfg, jwks) {
     },
   };
   if (cfg.enabledJWA || profile.enabledJWA) conf.enabledJWA = { ...profile.enabledJWA, ...cfg.enabledJWA };
-  return { conf, accounts, profileName };
+  return { conf, accounts, profileName, profile, frontchannel: !!frontchannelLogout?.enabled };
 }
 
 async function autoSubmitLogout(ctx, form) {
@@ -409,10 +415,264 @@ function requestLogMiddleware(log) {
       if (log.length > 500) log.shift();
       await next();
       entry.status = ctx.status;
+      if (ctx.oidc?.client) entry.client_id = ctx.oidc.client.clientId;
+      // the ID token's session facts (sid: Back/Front-Channel Logout tests)
+      const idt = ctx.path === '/token' && ctx.body && typeof ctx.body === 'object' ? ctx.body.id_token : undefined;
+      const claims = typeof idt === 'string' ? jwtClaims(idt) : undefined;
+      if (claims) {
+        entry.id_token = {
+          iss: claims.iss, sub: claims.sub, aud: claims.aud, sid: claims.sid, iat: claims.iat, exp: claims.exp,
+        };
+      }
       return undefined;
     }
     return next();
   };
+}
+
+// --------------------------------------------------------------------------
+// OP-initiated logout (Back-Channel and Front-Channel Logout 1.0) and the
+// test hooks that go with it:
+//   POST /_test/client   {client_id, backchannel_logout_uri, backchannel_logout_session_required,
+//                         frontchannel_logout_uri, frontchannel_logout_session_required}
+//                        sets a client's logout metadata at run time (the relying parties' ports
+//                        are chosen when the tests run); null removes an entry
+//   POST /_test/sign     {payload | payload_raw, header: {alg, kid, typ, ...}, key: "op"|"foreign",
+//                         embed_jwk, secret, tamper}
+//                        -> {jwt}: a JWS over any payload, signed with the OP's own signing key
+//                        (the one /jwks publishes) unless key is "foreign"; alg "none" gives an
+//                        unsecured JWT; HS* uses `secret` (default: the OP's public key as PEM);
+//                        a header member set to null is left out (kid defaults to the OP key's
+//                        kid, typ to logout+jwt); embed_jwk puts the foreign key's public half
+//                        in the header (jwk); tamper flips a bit of the signature
+// The log (/_test/log) gains `backchannel` entries (each delivery: client_id, sub, sid, ok,
+// error), `logout_token` entries (the token the OP sent) and `frontchannel` entries (each
+// front-channel URL the logout page loads).
+
+function jwtClaims(jwt) {
+  const parts = jwt.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function readJsonBody(ctx, limit = 4 * 1024 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += chunk.length;
+    if (size > limit) throw new Error('body too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : {};
+}
+
+function answer(ctx, status, body) {
+  ctx.status = status;
+  ctx.type = 'json';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}
+
+const b64json = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+// The OP's signing key (the first key of its JWKS that is not for encryption).
+function signingJwk(jwks) {
+  return jwks.keys.find((k) => k.use !== 'enc' && (k.d || k.k)) || jwks.keys[0];
+}
+
+async function signArbitrary(jwks, req) {
+  const own = signingJwk(jwks);
+  const header = { alg: own.alg || 'RS256', kid: own.kid, typ: 'logout+jwt', ...(req.header || {}) };
+  for (const [k, v] of Object.entries(header)) if (v === null) delete header[k];
+  const payloadText = typeof req.payload_raw === 'string' ? req.payload_raw : JSON.stringify(req.payload || {});
+  const payload = new TextEncoder().encode(payloadText);
+  const { alg } = header;
+  let jwt;
+  if (!alg || alg === 'none' || alg === 'None' || alg === 'NONE') {
+    jwt = `${b64json(header)}.${Buffer.from(payload).toString('base64url')}.`;
+  } else if (/^HS\d+$/.test(alg)) {
+    let secret = req.secret;
+    if (typeof secret !== 'string') {
+      const pub = crypto.createPublicKey({ key: own, format: 'jwk' });
+      secret = pub.export({ type: 'spki', format: 'pem' });
+    }
+    jwt = await new jose.CompactSign(payload).setProtectedHeader(header).sign(new TextEncoder().encode(secret));
+  } else {
+    let key;
+    if (req.key === 'foreign') {
+      let publicKey;
+      ({ privateKey: key, publicKey } = await jose.generateKeyPair(alg, { modulusLength: 2048 }));
+      // the attacker's own public key in the header (RFC 7515 jwk), which must not be trusted
+      if (req.embed_jwk) header.jwk = { ...(await jose.exportJWK(publicKey)), ...(header.kid ? { kid: header.kid } : {}) };
+    } else {
+      key = await jose.importJWK(own, alg);
+    }
+    jwt = await new jose.CompactSign(payload).setProtectedHeader(header).sign(key);
+  }
+  if (req.tamper) {
+    const [h, p, sig] = jwt.split('.');
+    const raw = Buffer.from(sig, 'base64url');
+    if (raw.length) raw[raw.length >> 1] ^= 0x01;
+    jwt = `${h}.${p}.${raw.toString('base64url')}`;
+  }
+  return jwt;
+}
+
+const CLIENT_LOGOUT_METADATA = {
+  backchannel_logout_uri: 'backchannelLogoutUri',
+  backchannel_logout_session_required: 'backchannelLogoutSessionRequired',
+  frontchannel_logout_uri: 'frontchannel_logout_uri',
+  frontchannel_logout_session_required: 'frontchannel_logout_session_required',
+};
+
+async function updateClient(provider, body) {
+  const client = await provider.Client.find(body.client_id);
+  if (!client) return [404, { error: 'invalid_client', error_description: 'no such client' }];
+  for (const [name, prop] of Object.entries(CLIENT_LOGOUT_METADATA)) {
+    if (!(name in body)) continue;
+    const v = body[name];
+    if (v === null) {
+      delete client[prop];
+    } else if (name.endsWith('_uri')) {
+      let u;
+      try { u = new URL(v); } catch { u = undefined; }
+      if (!u || !/^https?:$/.test(u.protocol) || u.hash) {
+        return [400, { error: 'invalid_client_metadata', error_description: `${name} must be an http(s) URL` }];
+      }
+      client[prop] = v;
+    } else if (typeof v === 'boolean') {
+      client[prop] = v;
+    } else {
+      return [400, { error: 'invalid_client_metadata', error_description: `${name} must be a boolean` }];
+    }
+  }
+  const out = { client_id: client.clientId };
+  for (const [name, prop] of Object.entries(CLIENT_LOGOUT_METADATA)) out[name] = client[prop];
+  return [200, out];
+}
+
+function frontchannelUrl(provider, client, sid) {
+  const u = new URL(client.frontchannel_logout_uri);
+  if (client.frontchannel_logout_session_required) {
+    u.searchParams.set('iss', provider.issuer);
+    if (sid) u.searchParams.set('sid', sid);
+  }
+  return u.href;
+}
+
+const htmlEscape = (v) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function logoutMiddleware(provider, jwks, log, frontchannel) {
+  // session id -> {clientId, sids: {clientId: sid}}, taken when the logout
+  // confirmation page is shown (the confirmation forgets them)
+  const pending = new Map();
+  return async (ctx, next) => {
+    if (ctx.path === '/_test/client' && ctx.method === 'POST') {
+      let body;
+      try { body = await readJsonBody(ctx); } catch (e) { answer(ctx, 400, { error: String(e.message) }); return undefined; }
+      const [status, out] = await updateClient(provider, body || {});
+      answer(ctx, status, out);
+      return undefined;
+    }
+    if (ctx.path === '/_test/sign' && ctx.method === 'POST') {
+      try {
+        const body = await readJsonBody(ctx);
+        answer(ctx, 200, { jwt: await signArbitrary(jwks, body || {}) });
+      } catch (e) {
+        answer(ctx, 400, { error: String(e.message || e) });
+      }
+      return undefined;
+    }
+    if (ctx.path === '/.well-known/openid-configuration') {
+      await next();
+      if (frontchannel && ctx.body && typeof ctx.body === 'object') {
+        ctx.body.frontchannel_logout_supported = true;
+        ctx.body.frontchannel_logout_session_supported = true;
+      }
+      return undefined;
+    }
+    if (!frontchannel) return next();
+    if (ctx.path === '/session/end') {
+      await next();
+      const session = ctx.oidc?.session;
+      if (session?.state?.secret && session.authorizations) {
+        const sids = {};
+        for (const [clientId, a] of Object.entries(session.authorizations)) if (a?.sid) sids[clientId] = a.sid;
+        pending.set(session.jti, { clientId: session.state.clientId, sids });
+        if (pending.size > 200) pending.delete(pending.keys().next().value);
+      }
+      return undefined;
+    }
+    if (ctx.path === '/session/end/confirm' && ctx.method === 'POST') {
+      await next();
+      const session = ctx.oidc?.session;
+      if (!session || ctx.status !== 303) return undefined;
+      const key = session.destroyed ? session.jti : (session.oldId || session.jti);
+      const seen = pending.get(key);
+      pending.delete(key);
+      if (!seen) return undefined;
+      const everyone = !!ctx.oidc.params?.logout;
+      const frames = [];
+      for (const [clientId, sid] of Object.entries(seen.sids)) {
+        if (!everyone && clientId !== seen.clientId) continue;
+        const client = await provider.Client.find(clientId);
+        if (!client?.frontchannel_logout_uri) continue;
+        const url = frontchannelUrl(provider, client, sid);
+        frames.push(url);
+        log.push({ event: 'frontchannel', client_id: clientId, sid, url });
+      }
+      if (!frames.length) return undefined;
+      // the OP's logout page loads each relying party's front-channel URL in
+      // an iframe, then goes where the 303 would have gone
+      const target = ctx.response.get('Location');
+      ctx.remove('Location');
+      ctx.status = 200;
+      ctx.type = 'html';
+      ctx.body = `<!DOCTYPE html><html><head><title>Signing out</title></head><body>
+${frames.map((u) => `<iframe class="frontchannel" src="${htmlEscape(u)}" style="display:none"></iframe>`).join('\n')}
+<a id="continue" href="${htmlEscape(target)}">Continue</a>
+<script>window.addEventListener('load', () => { window.location.replace(${JSON.stringify(target).replace(/</g, '\\u003c')}); });</script>
+</body></html>`;
+      return undefined;
+    }
+    return next();
+  };
+}
+
+// node-oidc-provider's glue for logout: ID tokens carry sid for front-channel
+// clients too; the logout token's sub is the account's sub claim (the test
+// accounts' ids are not their sub); deliveries and tokens are logged.
+function patchLogout(provider, accounts, profile, log) {
+  const proto = provider.Client.prototype;
+  const includeSid = proto.includeSid;
+  proto.includeSid = function includeSidToo() {
+    return includeSid.call(this) || !!(this.frontchannel_logout_uri && this.frontchannel_logout_session_required);
+  };
+  const backchannelLogout = proto.backchannelLogout;
+  proto.backchannelLogout = function backchannelLogoutAsSub(accountId, sid) {
+    const acct = accounts[accountId];
+    const sub = (acct && profile.view(acct).sub) || accountId;
+    return backchannelLogout.call(this, sub, sid);
+  };
+  const { IdToken } = provider;
+  const issue = IdToken.prototype.issue;
+  IdToken.prototype.issue = async function issueAndLog(opts = {}) {
+    const token = await issue.call(this, opts);
+    if (opts.use === 'logout') log.push({ event: 'logout_token', client_id: this.client?.clientId, token, claims: jwtClaims(token) });
+    return token;
+  };
+  provider.on('backchannel.success', (ctx, client, accountId, sid) => {
+    log.push({ event: 'backchannel', client_id: client.clientId, uri: client.backchannelLogoutUri, account: accountId, sid, ok: true });
+  });
+  provider.on('backchannel.error', (ctx, err, client, accountId, sid) => {
+    process.stderr.write(`op.js backchannel.error: ${client.clientId}: ${err.message}\n`);
+    log.push({ event: 'backchannel', client_id: client.clientId, uri: client.backchannelLogoutUri, account: accountId, sid, ok: false, error: err.message });
+  });
 }
 
 // Tests start httpd on ports chosen at run time: a client may then accept any
@@ -436,13 +696,15 @@ async function main() {
   const cfg = loadConfig(opts.config);
   const issuer = cfg.issuer || opts.issuer;
   const jwks = await signingKeys(cfg);
-  const { conf, accounts, profileName } = buildConfiguration(cfg, jwks);
+  const { conf, accounts, profileName, profile, frontchannel } = buildConfiguration(cfg, jwks);
   const provider = new Provider(issuer, conf);
   provider.proxy = true;
   allowRedirectPattern(provider, cfg.redirectUriPattern);
   const log = [];
   provider.use(requestLogMiddleware(log));
   provider.use(interactionMiddleware(provider, cfg, accounts, log));
+  provider.use(logoutMiddleware(provider, jwks, log, frontchannel));
+  patchLogout(provider, accounts, profile, log);
   provider.on('server_error', (ctx, err) => process.stderr.write(`op.js server_error: ${err.stack}\n`));
   provider.on('grant.error', (ctx, err) => process.stderr.write(`op.js grant.error: ${err.message} ${err.error_description || ''}\n`));
   provider.on('authorization.error', (ctx, err) => process.stderr.write(`op.js authorization.error: ${err.message} ${err.error_description || ''}\n`));
