@@ -106,7 +106,14 @@ build_tree() {
     # -k: one broken file must not hide everything else that does build;
     # products are removed first so a stale one is never tested.
     rm -f "$dir/test/unit/check_itsme" "$dir/.libs/mod_auth_itsme.so" "$dir/mod_auth_itsme.la"
-    make -k -C "$dir" -j"$(jobs_count)" "${targets[@]}"
+    # one target at a time: "all" recurses into a second make, which would
+    # relink libitsme.la while a parallel top-level target links against it
+    local t rc=0
+    [ "${#targets[@]}" -gt 0 ] || targets=(all)
+    for t in "${targets[@]}"; do
+        make -k -C "$dir" -j"$(jobs_count)" "$t" || rc=1
+    done
+    return $rc
 }
 
 # Is every directory above $1 traversable by user $2 (httpd children)?
