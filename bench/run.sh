@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # mod_auth_itsme benchmark: bare httpd vs mod_auth_itsme vs mod_auth_openidc,
 # same httpd binary, same MPM (event), same static 1 KiB file, on loopback.
+# Sessions in the cookie, and on the server: mod_auth_itsme on httpd's socache
+# (shmcb, Redis) beside mod_auth_openidc's server-cache (shm, Redis); the
+# Redis is a redis-server the script starts itself on a free loopback port.
 #
 #   sudo bash bench/run.sh [options]          (see --help, and bench/README.md)
 #
@@ -33,7 +36,8 @@ QUIET_WAIT=20        # wait up to this many seconds for other load to calm down
 CALLGRIND=0          # >0: count instructions per request under valgrind instead of wrk
 KEEP=0
 UNAUTH=1             # also measure the 302 (no session) path
-ALL_SETUPS="bare itsme openidc-cookie openidc-cache"
+REDIS_CPU=httpd      # where redis-server runs when pinning: httpd (its CPU), wrk (beside wrk), any
+ALL_SETUPS="bare itsme itsme-shmcb itsme-redis openidc-cookie openidc-cache openidc-redis"
 SETUPS=$ALL_SETUPS
 
 usage() {
@@ -46,9 +50,18 @@ usage: sudo bash bench/run.sh [options]
   --connections N     wrk connections (default $CONNECTIONS, max 256)
   --threads N         wrk threads (default $THREADS, max 4)
   --setups LIST       comma-separated subset of: ${ALL_SETUPS// /,}
+                      (itsme: session in the cookie; itsme-shmcb, itsme-redis:
+                      ItsmeSessionStore socache:shmcb / socache:redis; openidc-cache,
+                      openidc-redis: OIDCSessionType server-cache, shm / Redis cache)
   --no-server-cache   skip mod_auth_openidc with OIDCSessionType server-cache
+                      (openidc-cache, openidc-redis)
   --no-unauth         skip the unauthenticated (302 redirect) measurements
   --no-pin            do not pin httpd and wrk to separate CPUs
+  --redis-cpu WHERE   with pinning, the CPU of redis-server for the *-redis setups:
+                      httpd (default: the server side, httpd and its store, gets
+                      one CPU and wrk keeps the other), wrk (beside wrk: httpd's
+                      CPU does only httpd's side, but Redis competes with the load
+                      generator), any (not pinned)
   --quiet-wait S      before each measurement wait up to S seconds until other
                       processes use < 10% of the machine (default $QUIET_WAIT, 0 = off)
   --keep              keep the run directory (configs, logs, wrk output)
@@ -59,7 +72,9 @@ usage: sudo bash bench/run.sh [options]
 Environment: ITSME_MODULE (a built mod_auth_itsme.so; default: build the
 working tree out of tree in \$ITSME_BENCH_BUILD, default /tmp/itsme-bench-build),
 OIDC_MODULE (default /usr/lib/apache2/modules/mod_auth_openidc.so),
-APACHE2 (default /usr/sbin/apache2).
+APACHE2 (default /usr/sbin/apache2), REDIS_SERVER (default redis-server, from
+Debian's redis-server package; the *-redis setups start it on a free loopback
+port with --save '' and stop it at the end).
 EOF
 }
 
@@ -82,9 +97,13 @@ while (( $# )); do
         --setups)
             SETUPS=${2:-}; SETUPS=${SETUPS//,/ }; shift
             for s in $SETUPS; do [[ " $ALL_SETUPS " == *" $s "* ]] || die "unknown setup '$s'"; done ;;
-        --no-server-cache) SETUPS=${SETUPS//openidc-cache/} ;;
+        --no-server-cache) SETUPS=${SETUPS//openidc-cache/}; SETUPS=${SETUPS//openidc-redis/} ;;
         --no-unauth) UNAUTH=0 ;;
         --no-pin) PIN=0 ;;
+        --redis-cpu)
+            REDIS_CPU=${2:-}; shift
+            [[ "$REDIS_CPU" == wrk || "$REDIS_CPU" == httpd || "$REDIS_CPU" == any ]] \
+                || die "--redis-cpu wants wrk, httpd or any" ;;
         --keep) KEEP=1 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
@@ -98,11 +117,15 @@ APACHE2=${APACHE2:-/usr/sbin/apache2}
 OIDC_MODULE=${OIDC_MODULE:-/usr/lib/apache2/modules/mod_auth_openidc.so}
 MODDIR=/usr/lib/apache2/modules
 ITSME_BENCH_BUILD=${ITSME_BENCH_BUILD:-/tmp/itsme-bench-build}
+REDIS_SERVER=${REDIS_SERVER:-redis-server}
 SUB_EXPECTED='tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA='   # the test OP's default account
 
 has_setup() { [[ " $SETUPS " == *" $1 "* ]]; }
-has_openidc() { has_setup openidc-cookie || has_setup openidc-cache; }
-needs_op() { has_setup itsme || has_openidc; }
+has_itsme() { has_setup itsme || has_setup itsme-shmcb || has_setup itsme-redis; }
+has_openidc() { has_setup openidc-cookie || has_setup openidc-cache || has_setup openidc-redis; }
+needs_op() { has_itsme || has_openidc; }
+needs_redis() { has_setup itsme-redis || has_setup openidc-redis; }
+uses_redis() { [[ "$1" == *-redis ]]; }
 
 # ---------------------------------------------------------------------------
 # Dependencies: Debian packages, the test OP's npm packages, the module
@@ -118,7 +141,8 @@ ensure_packages() {
         command -v node >/dev/null || missing+=(nodejs)
         command -v npm >/dev/null || missing+=(npm)
     fi
-    if has_setup itsme && [[ -z "${ITSME_MODULE:-}" ]]; then
+    needs_redis && ! command -v "$REDIS_SERVER" >/dev/null && missing+=(redis-server)
+    if has_itsme && [[ -z "${ITSME_MODULE:-}" ]]; then
         for pkg in apache2-dev libapr1-dev libaprutil1-dev libcurl4-openssl-dev libjansson-dev \
                    libcjose-dev libssl-dev pkg-config make gcc; do
             dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -162,6 +186,8 @@ build_module() {
 
 RUN=""
 OP_PID=""
+REDIS_PID=""
+REDIS_PORT=""
 declare -A HTTPD_PID=()
 
 stop_pid() {   # pid: TERM, wait up to 10 s, then KILL
@@ -184,6 +210,7 @@ stop_all_httpd() {
 cleanup() {
     stop_all_httpd
     stop_pid "$OP_PID"; OP_PID=""
+    stop_pid "$REDIS_PID"; REDIS_PID=""
     if [[ -n "$RUN" && -d "$RUN" ]]; then
         if (( KEEP )); then echo "run directory kept: $RUN"; else rm -rf "$RUN"; fi
     fi
@@ -244,11 +271,14 @@ start_op() {
   "clients": [
     { "client_id": "$ITSME_CLIENT_ID", "client_secret": "$ITSME_CLIENT_SECRET",
       "token_endpoint_auth_method": "client_secret_basic",
-      "redirect_uris": ["http://127.0.0.1:${PORT[itsme]}/itsme/callback"] },
+      "redirect_uris": ["http://127.0.0.1:${PORT[itsme]}/itsme/callback",
+                        "http://127.0.0.1:${PORT[itsme-shmcb]}/itsme/callback",
+                        "http://127.0.0.1:${PORT[itsme-redis]}/itsme/callback"] },
     { "client_id": "$OIDC_CLIENT_ID", "client_secret": "$OIDC_CLIENT_SECRET",
       "token_endpoint_auth_method": "client_secret_basic",
       "redirect_uris": ["http://127.0.0.1:${PORT[openidc-cookie]}/protected/redirect_uri",
-                        "http://127.0.0.1:${PORT[openidc-cache]}/protected/redirect_uri"] }
+                        "http://127.0.0.1:${PORT[openidc-cache]}/protected/redirect_uri",
+                        "http://127.0.0.1:${PORT[openidc-redis]}/protected/redirect_uri"] }
   ]
 }
 EOF
@@ -265,25 +295,69 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# Redis for the *-redis setups: one redis-server on a free loopback port, no
+# persistence; with pinning on httpd's CPU (--redis-cpu), its CPU time counted apart
+
+redis_cmd() {   # inline command -> the first line of the reply (+PONG, :3, ...)
+    local fd line=""
+    { exec {fd}<>"/dev/tcp/127.0.0.1/$REDIS_PORT"; } 2>/dev/null || return 1
+    printf '%s\r\n' "$*" >&"$fd"
+    IFS= read -r -t 5 line <&"$fd" || true
+    exec {fd}>&-
+    printf '%s\n' "${line%$'\r'}"
+}
+
+start_redis() {
+    local i
+    REDIS_PORT=$(free_port); USED_PORTS+=" $REDIS_PORT"
+    mkdir -p "$RUN/redis"
+    $REDIS_PIN "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$RUN/redis" --logfile "$RUN/redis/redis.log" --daemonize no >/dev/null 2>&1 &
+    REDIS_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        [[ "$(redis_cmd PING 2>/dev/null)" == +PONG ]] && return 0
+        kill -0 "$REDIS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -20 "$RUN/redis/redis.log" >&2 2>/dev/null || true
+    die "redis-server did not start on 127.0.0.1:$REDIS_PORT"
+}
+
+# ---------------------------------------------------------------------------
 # httpd per setup
 
 start_httpd() {   # setup
-    local s=$1 dir="$RUN/$1" user_group="" session_type
+    local s=$1 dir="$RUN/$1" user_group="" session_type store="" store_load="" oidc_cache=""
     mkdir -p "$dir"
     (( EUID == 0 )) && user_group=$'User www-data\nGroup www-data'
     render "$CONF_DIR/httpd-base.conf.in" "$dir/httpd.conf" \
         "DIR=$dir" "RUN=$RUN" "PORT=${PORT[$s]}" "MODDIR=$MODDIR" "USER_GROUP=$user_group"
     case "$s" in
         bare) render "$CONF_DIR/bare.conf.in" "$dir/setup.conf" ;;
-        itsme) render "$CONF_DIR/itsme.conf.in" "$dir/setup.conf" \
-            "ITSME_MODULE=$ITSME_MODULE" "OP_DISCOVERY=$OP_DISCOVERY" "ITSME_CLIENT_ID=$ITSME_CLIENT_ID" \
-            "ITSME_CLIENT_SECRET=$ITSME_CLIENT_SECRET" "PASSPHRASE=$(secret 40)" ;;
+        itsme*)
+            case "$s" in
+                itsme) store="# ItsmeSessionStore cookie (the default): the session is in the cookie" ;;
+                itsme-shmcb)
+                    store_load="LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so"
+                    store="ItsmeSessionStore     socache:shmcb" ;;
+                itsme-redis)
+                    store_load="LoadModule socache_redis_module $MODDIR/mod_socache_redis.so"
+                    store="ItsmeSessionStore     socache:redis:127.0.0.1:$REDIS_PORT" ;;
+            esac
+            render "$CONF_DIR/itsme.conf.in" "$dir/setup.conf" \
+                "ITSME_MODULE=$ITSME_MODULE" "OP_DISCOVERY=$OP_DISCOVERY" "ITSME_CLIENT_ID=$ITSME_CLIENT_ID" \
+                "ITSME_CLIENT_SECRET=$ITSME_CLIENT_SECRET" "PASSPHRASE=$(secret 40)" \
+                "STORE_LOAD=$store_load" "STORE=$store" ;;
         openidc-*)
             session_type=server-cache; [[ $s == openidc-cookie ]] && session_type=client-cookie
+            case "$s" in
+                openidc-cache) oidc_cache="OIDCCacheType           shm" ;;
+                openidc-redis) oidc_cache=$'OIDCCacheType           redis\nOIDCRedisCacheServer    '"127.0.0.1:$REDIS_PORT" ;;
+            esac
             render "$CONF_DIR/openidc.conf.in" "$dir/setup.conf" \
                 "OIDC_MODULE=$OIDC_MODULE" "OP_DISCOVERY=$OP_DISCOVERY" "OIDC_CLIENT_ID=$OIDC_CLIENT_ID" \
                 "OIDC_CLIENT_SECRET=$OIDC_CLIENT_SECRET" "PASSPHRASE=$(secret 40)" \
-                "OIDC_SESSION_TYPE=$session_type" ;;
+                "OIDC_SESSION_TYPE=$session_type" "OIDC_CACHE=$oidc_cache" ;;
     esac
     chmod -R a+rX "$dir"
     "$APACHE2" -t -f "$dir/httpd.conf" >"$dir/configtest.log" 2>&1 \
@@ -313,6 +387,10 @@ httpd_ticks() {
         total=$(( total + a[11] + a[12] + a[13] + a[14] ))
     done
     echo "$total"
+}
+
+redis_ticks() {   # CPU ticks of redis-server so far (0 without it)
+    if [[ -n "$REDIS_PID" ]]; then httpd_ticks "$REDIS_PID"; else echo 0; fi
 }
 
 busy_ticks() {   # whole machine: non-idle ticks, all ticks
@@ -399,10 +477,28 @@ verify_setup() {   # setup
     [[ "$code" == 200 && "$sub" == "$SUB_EXPECTED" ]] \
         || die "$s: claims not exported (claims.html: HTTP $code, X-Bench-Sub '$sub')"
     echo "   check: claims reach the request headers (sub = the test account)"
+    verify_store "$s"
     IFS='|' read -r code loc sc sub <<<"$(http_probe "$base/protected/index.html")"
     [[ "$code" == 302 && "$loc" == "$OP_BASE/auth?"* ]] \
         || die "$s: without cookie expected 302 to $OP_BASE/auth, got HTTP $code location '$loc'"
     echo "   check: without cookie -> 302 to the OP's authorization endpoint ($sc Set-Cookie)"
+}
+
+# A store setup must really keep the session on the server: its cookie is an
+# id (mod_auth_itsme: under 400 bytes), and the Redis holds keys.
+verify_store() {   # setup
+    local s=$1 n
+    case "$s" in
+        itsme-shmcb|itsme-redis)
+            (( ${#COOKIE[$s]} < 400 )) \
+                || die "$s: the session cookie is ${#COOKIE[$s]} bytes: the session is not in the store"
+            echo "   check: the Cookie header is an id (${#COOKIE[$s]} bytes): the session is in the store" ;;
+    esac
+    if uses_redis "$s"; then
+        n=$(redis_cmd DBSIZE); n=${n#:}
+        [[ "$n" =~ ^[0-9]+$ ]] && (( n > 0 )) || die "$s: Redis holds no key after the login (DBSIZE '$n')"
+        echo "   check: Redis holds $n keys"
+    fi
 }
 
 # ---------------------------------------------------------------------------
@@ -420,10 +516,10 @@ CASES=()
 add_case() { CASES+=("$1"); C_SETUP[$1]=$2; C_EXPECT[$1]=$3; C_AUTH[$1]=$4; C_LABEL[$1]=$5; }
 
 # per case: space-separated values, one per round
-declare -A M_RPS M_REQS M_MEAN M_P99 M_CPU M_BG M_WRKERR M_IR M_IRMIN M_IRMAX
+declare -A M_RPS M_REQS M_MEAN M_P99 M_CPU M_BG M_WRKERR M_IR M_IRMIN M_IRMAX M_RCPU
 
 measure() {   # case round
-    local key=$1 r=$2 s=${C_SETUP[$1]} out b0 b1 t0 t1 h0 h1 w0 w1 args rps reqs mean p99 cpu bg err
+    local key=$1 r=$2 s=${C_SETUP[$1]} out b0 b1 t0 t1 h0 h1 w0 w1 r0 r1 args rps reqs mean p99 cpu rcpu bg err
     local dir="$RUN/$s" url="http://127.0.0.1:${PORT[${C_SETUP[$1]}]}/protected/index.html"
     args=(-t "$THREADS" -c "$CONNECTIONS" -H 'Accept: text/html')
     (( QUIET_WAIT > 0 )) && wait_quiet
@@ -436,24 +532,26 @@ measure() {   # case round
             || die "wrk failed (warm-up $key)"
     fi
     out="$dir/$key.$r.wrk"
-    read -r b0 t0 < <(busy_ticks); h0=$(httpd_ticks "${HTTPD_PID[$s]}"); w0=$(children_cpu)
+    read -r b0 t0 < <(busy_ticks); h0=$(httpd_ticks "${HTTPD_PID[$s]}"); w0=$(children_cpu); r0=$(redis_ticks)
     $WRK_PIN wrk "${args[@]}" -H "X-Bench-Phase: $key" -d "${DURATION}s" --latency "$url" >"$out" 2>&1 \
         || die "wrk failed ($key)"
-    read -r b1 t1 < <(busy_ticks); h1=$(httpd_ticks "${HTTPD_PID[$s]}"); w1=$(children_cpu)
+    read -r b1 t1 < <(busy_ticks); h1=$(httpd_ticks "${HTTPD_PID[$s]}"); w1=$(children_cpu); r1=$(redis_ticks)
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
     reqs=$(awk '/ requests in / { print $1 }' "$out")
     [[ -n "$rps" && -n "$reqs" ]] || { cat "$out" >&2; die "could not parse wrk output ($key)"; }
     mean=$(to_ms "$(awk '$1 == "Latency" { print $2; exit }' "$out")")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2; exit }' "$out")")
     cpu=$(awk -v t="$((h1 - h0))" -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
-    # CPU used by anything but this httpd and wrk, as % of the whole machine
-    bg=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v h="$((h1 - h0))" -v w="$w0" -v w1="$w1" -v hz="$CLK_TCK" \
+    rcpu=$(awk -v t="$((r1 - r0))" -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    # CPU used by anything but this httpd, redis-server and wrk, as % of the whole machine
+    bg=$(awk -v b="$((b1 - b0 - r1 + r0))" -v t="$((t1 - t0))" -v h="$((h1 - h0))" -v w="$w0" -v w1="$w1" -v hz="$CLK_TCK" \
         'BEGIN { o = b - h - (w1 - w) * hz; if (o < 0) o = 0; printf "%.0f", (t > 0 ? o * 100 / t : 0) }')
     err=$(awk '/Socket errors:|Non-2xx or 3xx/ { sub(/^ +/, ""); printf "%s; ", $0 }' "$out")
     M_RPS[$key]+="$rps "; M_REQS[$key]+="$reqs "; M_MEAN[$key]+="$mean "; M_P99[$key]+="$p99 "
     M_CPU[$key]+="$cpu "; M_BG[$key]+="$bg "; [[ -n "$err" ]] && M_WRKERR[$key]+="round $r: $err"
-    printf '   %-38s %9s req/s  mean %6s ms  p99 %6s ms  httpd %6s us/req  other load %3s%%\n' \
-        "${C_LABEL[$key]}" "$rps" "$mean" "$p99" "$cpu" "$bg"
+    uses_redis "$s" && M_RCPU[$key]+="$rcpu "
+    printf '   %-38s %9s req/s  mean %6s ms  p99 %6s ms  httpd %6s us/req  other load %3s%%%s\n' \
+        "${C_LABEL[$key]}" "$rps" "$mean" "$p99" "$cpu" "$bg" "$(uses_redis "$s" && echo "  redis-server $rcpu us/req")"
 }
 
 # Callgrind mode: N requests on one keep-alive connection; every request is
@@ -559,16 +657,27 @@ git_rev() {
 # Main
 
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
+ITSME_GIVEN=${ITSME_MODULE:+1}
 ensure_packages
-has_setup itsme && build_module
-ITSME_REV=$(git_rev)   # the tree the module was built from (when the script built it)
+has_itsme && build_module
+if [[ -n "$ITSME_GIVEN" ]] && has_itsme; then   # built elsewhere: say which file it was
+    ITSME_REV="given as ITSME_MODULE, file dated $(date -u -r "$ITSME_MODULE" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$ITSME_MODULE" | cut -c1-12); repository at $(git_rev)"
+else
+    ITSME_REV=$(git_rev)   # the tree the script built the module from
+fi
 CLK_TCK=$(getconf CLK_TCK)
 NCPU=$(nproc)
 if (( PIN )) && (( NCPU >= 2 )); then
     HTTPD_PIN="taskset -c 0"; WRK_PIN="taskset -c 1"
     PIN_TEXT="httpd pinned to CPU 0, wrk to CPU 1"
+    case "$REDIS_CPU" in
+        wrk) REDIS_PIN=$WRK_PIN; REDIS_PIN_TEXT="on CPU 1 with wrk, not on httpd's CPU" ;;
+        httpd) REDIS_PIN=$HTTPD_PIN; REDIS_PIN_TEXT="on CPU 0 with httpd" ;;
+        *) REDIS_PIN=""; REDIS_PIN_TEXT="not pinned" ;;
+    esac
 else
     HTTPD_PIN=""; WRK_PIN=""; PIN_TEXT="no CPU pinning (httpd and wrk share the CPUs)"
+    REDIS_PIN=""; REDIS_PIN_TEXT="not pinned"
 fi
 
 RUN=$(mktemp -d /tmp/itsme-bench.XXXXXX)
@@ -588,6 +697,12 @@ cp "$RUN/htdocs/protected/index.html" "$RUN/htdocs/protected/claims.html"
 chmod -R a+rX "$RUN/htdocs"
 FILE_SIZE=$(stat -c %s "$RUN/htdocs/protected/index.html")
 
+if needs_redis; then
+    echo "== redis-server"
+    start_redis
+    echo "   127.0.0.1:$REDIS_PORT ($("$REDIS_SERVER" --version | awk '{ sub(/^v=/, "", $3); print $3 }'), --save '', pid $REDIS_PID)"
+fi
+
 if needs_op; then
     echo "== test OP"
     start_op
@@ -599,7 +714,7 @@ for s in $ALL_SETUPS; do
     echo "== setup $s (httpd on 127.0.0.1:${PORT[$s]})"
     start_httpd "$s"
     case "$s" in
-        itsme) login itsme "${ITSME_COOKIE_PREFIX:-itsme_session}" ;;
+        itsme*) login "$s" "${ITSME_COOKIE_PREFIX:-itsme_session}" ;;
         openidc-*) login "$s" mod_auth_openidc_session ;;
     esac
     verify_setup "$s"
@@ -608,7 +723,10 @@ done
 has_setup bare && add_case bare bare 200 no "bare httpd (no auth)"
 has_setup itsme && add_case itsme itsme 200 yes "mod_auth_itsme (cookie session)"
 has_setup openidc-cookie && add_case openidc-cookie openidc-cookie 200 yes "mod_auth_openidc client-cookie"
-has_setup openidc-cache && add_case openidc-cache openidc-cache 200 yes "mod_auth_openidc server-cache"
+has_setup itsme-shmcb && add_case itsme-shmcb itsme-shmcb 200 yes "mod_auth_itsme socache:shmcb"
+has_setup openidc-cache && add_case openidc-cache openidc-cache 200 yes "mod_auth_openidc server-cache shm"
+has_setup itsme-redis && add_case itsme-redis itsme-redis 200 yes "mod_auth_itsme socache:redis"
+has_setup openidc-redis && add_case openidc-redis openidc-redis 200 yes "mod_auth_openidc server-cache redis"
 if (( UNAUTH )); then
     has_setup itsme && add_case itsme-302 itsme 302 no "mod_auth_itsme, no session -> 302"
     has_setup openidc-cookie && add_case openidc-302 openidc-cookie 302 no "mod_auth_openidc, no session -> 302"
@@ -667,18 +785,49 @@ cg_table() {
     done
 }
 
+# The benchmark targets of issue 7, as ratios within this run.
+targets() {
+    local lines=() r
+    if (( CALLGRIND )); then
+        if [[ -n "${M_IR[itsme]:-}" && -n "${M_IR[itsme-shmcb]:-}" ]]; then
+            lines+=("$(awk -v a="${M_IR[itsme-shmcb]}" -v b="${M_IR[itsme]}" 'BEGIN { d = (a / b - 1) * 100
+                printf "socache:shmcb vs cookie session: %+.1f%% instructions per authenticated request (target: at most +10%%): %s", d, (d <= 10 ? "met" : "NOT MET") }')")
+        fi
+        if [[ -n "${M_IR[itsme]:-}" && -n "${M_IR[itsme-redis]:-}" ]]; then
+            lines+=("$(awk -v a="${M_IR[itsme-redis]}" -v b="${M_IR[itsme]}" 'BEGIN {
+                printf "socache:redis vs cookie session: %+.1f%% instructions per authenticated request inside httpd (redis-server not counted; no target)", (a / b - 1) * 100 }')")
+        fi
+    else
+        if [[ -n "${M_RPS[bare]:-}" && -n "${M_RPS[itsme-redis]:-}" ]]; then
+            r=$(paste -d' ' <(tr ' ' '\n' <<<"${M_RPS[itsme-redis]}" | awk 'NF') <(tr ' ' '\n' <<<"${M_RPS[bare]}" | awk 'NF') \
+                | awk '{ printf "%s%.2f", sep, $1 / $2; sep = " " }')
+            lines+=("$(awk -v a="$(median "${M_RPS[itsme-redis]}")" -v b="$(median "${M_RPS[bare]}")" -v r="$r" 'BEGIN { x = a / b
+                printf "socache:redis req/s / bare httpd req/s: %.2fx (medians; per round: %s) (target: at least 0.70x): %s", x, r, (x >= 0.7 ? "met" : "NOT MET") }')")
+        fi
+        if [[ -n "${M_CPU[itsme]:-}" && -n "${M_CPU[itsme-shmcb]:-}" ]]; then
+            lines+=("$(awk -v a="$(median "${M_CPU[itsme-shmcb]}")" -v b="$(median "${M_CPU[itsme]}")" 'BEGIN {
+                printf "socache:shmcb vs cookie session: %+.0f%% httpd CPU per request (the target is on instructions: --callgrind)", (a / b - 1) * 100 }')")
+        fi
+    fi
+    (( ${#lines[@]} )) || return 0
+    echo "issue 7 targets, within this run:"
+    for r in "${lines[@]}"; do echo "  $r"; done
+    echo
+}
+
 report() {
     local key s
     echo "mod_auth_itsme benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), host $(uname -n)"
     echo
     if (( CALLGRIND )); then cg_table; else wrk_table; fi
     echo
+    targets
     echo "load:     $LOAD_TEXT"
     (( CALLGRIND )) || echo "          loopback 127.0.0.1; every httpd up for the whole run, measured one at a time;"
     echo "          access log: one buffered status line per request (same for every setup)"
     echo "checked:  before: 200 + the file with the cookie, claims in the request headers, 302 to the OP"
     echo "          without; after: every measured request got the status shown (httpd's own log)"
-    for s in itsme openidc-cookie openidc-cache; do
+    for s in itsme itsme-shmcb itsme-redis openidc-cookie openidc-cache openidc-redis; do
         has_setup "$s" && echo "cookie:   $s: Cookie header ${#COOKIE[$s]} bytes; Set-Cookie on an authenticated response: ${SETCOOKIE[$s]}"
     done
     for key in "${CASES[@]}"; do
@@ -686,7 +835,13 @@ report() {
     done
     for key in "${NOTES[@]}"; do echo "NOTE:     $key"; done
     echo "httpd:    $("$APACHE2" -v | sed -n 's/^Server version: //p'), MPM event ($( (( CALLGRIND )) && echo "-X: one process" || echo "2 children x 25 threads"))"
-    has_setup itsme && echo "itsme:    mod_auth_itsme $ITSME_REV ($ITSME_MODULE)"
+    has_itsme && echo "itsme:    mod_auth_itsme $ITSME_REV ($ITSME_MODULE)"
+    needs_redis && echo "redis:    $("$REDIS_SERVER" --version | awk '{ sub(/^v=/, "", $3); print $3 }') on 127.0.0.1, --save '' (no persistence)$( (( CALLGRIND )) || echo ", $REDIS_PIN_TEXT")"
+    if ! (( CALLGRIND )); then
+        for key in "${CASES[@]}"; do
+            [[ -n "${M_RCPU[$key]:-}" ]] && echo "redis:    $key: redis-server CPU $(median "${M_RCPU[$key]}") us/req (median; not in the httpd CPU column)"
+        done
+    fi
     has_openidc && echo "openidc:  libapache2-mod-auth-openidc $(dpkg-query -W -f '${Version}' libapache2-mod-auth-openidc 2>/dev/null || echo '?')"
     needs_op && echo "OP:       test/integration/op/op.js, oidc-provider $(node -p "require('$OP_DIR/node_modules/oidc-provider/package.json').version"), node $(node -v)"
     echo "tools:    wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), OpenSSL $(openssl version 2>/dev/null | awk '{ print $2 }'), kernel $(uname -r)"
@@ -695,6 +850,7 @@ report() {
     if (( CALLGRIND )); then
         echo "instr/request: instructions executed inside ap_process_async_request (every hook, the"
         echo "handler, the output filters; not reading the request or connection I/O), median request."
+        needs_redis && echo "The *redis rows count httpd's side of the Redis calls only, not redis-server's work."
         echo "Where the median request's instructions go (exclusive counts; by shared object, then top functions):"
         for key in "${CASES[@]}"; do
             echo "  $key:"; sed 's/^/    /' "$RUN/${C_SETUP[$key]}/$key.hot"
@@ -704,6 +860,7 @@ report() {
         echo "measurement / requests served (the steadiest number on a busy machine); +CPU: added by the"
         echo "module. other load: the most CPU (% of the machine) used by anything but httpd and wrk"
         echo "during a round; above ~5% the req/s and latency columns are disturbed."
+        needs_redis && echo "The *redis rows' httpd CPU is httpd's alone; redis-server's is on the redis: lines above."
     fi
 }
 
