@@ -205,18 +205,27 @@ static const char *set_issuer(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* Why arg (`what`) is not a non-empty text without control characters, or
+ * NULL. */
+static const char *plain_text(cmd_parms *cmd, const char *arg, const char *what)
+{
+    const char *s;
+
+    for (s = arg; *s; s++)
+        if (*s < 0x20 || *s == 0x7f)
+            return itsme_cmd_fail(cmd, "%s contains a control character", what);
+    return *arg ? NULL : itsme_cmd_fail(cmd, "%s is empty", what);
+}
+
 /* One party per argument, kept NULL-terminated (for itsme_idt_check_t). */
 static const char *add_trusted_audience(cmd_parms *cmd, void *dc, const char *arg)
 {
     itsme_srv_cfg_t *c = itsme_cmd_srv(cmd);
-    const char *s;
+    const char *why = plain_text(cmd, arg, "an audience");
 
     (void)dc;
-    for (s = arg; *s; s++)
-        if (*s < 0x20 || *s == 0x7f)
-            return itsme_cmd_fail(cmd, "an audience contains a control character");
-    if (!*arg)
-        return itsme_cmd_fail(cmd, "an audience is empty");
+    if (why)
+        return why;
     if (!c->trusted_audiences) {
         c->trusted_audiences = apr_array_make(cmd->pool, 4, sizeof(const char *));
         APR_ARRAY_PUSH(c->trusted_audiences, const char *) = NULL;
@@ -228,16 +237,12 @@ static const char *add_trusted_audience(cmd_parms *cmd, void *dc, const char *ar
 
 static const char *set_client_id(cmd_parms *cmd, void *dc, const char *arg)
 {
-    const char *s;
+    const char *why = plain_text(cmd, arg, "the client id");
 
     (void)dc;
-    for (s = arg; *s; s++)
-        if (*s < 0x20 || *s == 0x7f)
-            return itsme_cmd_fail(cmd, "the client id contains a control character");
-    if (!*arg)
-        return itsme_cmd_fail(cmd, "the client id is empty");
-    itsme_cmd_srv(cmd)->client_id = arg;
-    return NULL;
+    if (!why)
+        itsme_cmd_srv(cmd)->client_id = arg;
+    return why;
 }
 
 static const char *set_client_secret(cmd_parms *cmd, void *dc, const char *arg)
@@ -512,9 +517,11 @@ const command_rec itsme_cmds[] = {
                   "the logout path handled by the module"),
     AP_INIT_TAKE1("ItsmePostLogoutRedirect", itsme_cmd_post_logout_redirect, NULL, RSRC_CONF,
                   "where to go after logout (path or absolute URL, default /)"),
-    AP_INIT_TAKE1("ItsmeBackChannelLogoutURI", itsme_cmd_bcl_uri, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("ItsmeBackChannelLogoutURI", itsme_cmd_oplogout_uri,
+                  (void *)APR_OFFSETOF(itsme_srv_cfg_t, bcl_uri), RSRC_CONF,
                   "path where the OP posts logout tokens (Back-Channel Logout)"),
-    AP_INIT_TAKE1("ItsmeFrontChannelLogoutURI", itsme_cmd_fcl_uri, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("ItsmeFrontChannelLogoutURI", itsme_cmd_oplogout_uri,
+                  (void *)APR_OFFSETOF(itsme_srv_cfg_t, fcl_uri), RSRC_CONF,
                   "path the OP's logout page loads with iss and sid (Front-Channel Logout)"),
     AP_INIT_ITERATE("ItsmeLogoutRedirectAllow", itsme_cmd_logout_allow, NULL, RSRC_CONF,
                     "other origins a logout ?return= target may point to"),

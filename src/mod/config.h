@@ -221,9 +221,9 @@ const char *itsme_cmd_logout_allow(cmd_parms *cmd, void *dc, const char *arg);
 /* Why arg is not a local path ("/..." without query, fragment, spaces or
  * backslashes), or NULL (logout.c; shared by the logout URI directives). */
 const char *itsme_cmd_local_path(cmd_parms *cmd, const char *arg);
-/* oplogout.c: ItsmeBackChannelLogoutURI, ItsmeFrontChannelLogoutURI. */
-const char *itsme_cmd_bcl_uri(cmd_parms *cmd, void *dc, const char *arg);
-const char *itsme_cmd_fcl_uri(cmd_parms *cmd, void *dc, const char *arg);
+/* oplogout.c: ItsmeBackChannelLogoutURI, ItsmeFrontChannelLogoutURI
+ * (cmd->info: APR_OFFSETOF the field). */
+const char *itsme_cmd_oplogout_uri(cmd_parms *cmd, void *dc, const char *arg);
 /* check_config, per server: the OP-logout paths are their own, and where
  * ended sessions are remembered (logged, ITSME06002). OK or 500. */
 int itsme_oplogout_check(apr_pool_t *p, server_rec *s, itsme_srv_cfg_t *c);

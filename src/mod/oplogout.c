@@ -36,23 +36,15 @@ APLOG_USE_MODULE(auth_itsme);
 
 /* ---- directives and checks ---- */
 
-const char *itsme_cmd_bcl_uri(cmd_parms *cmd, void *dc, const char *arg)
+/* ItsmeBackChannelLogoutURI, ItsmeFrontChannelLogoutURI: cmd->info is the
+ * offset of the field in the server record. */
+const char *itsme_cmd_oplogout_uri(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *why = itsme_cmd_local_path(cmd, arg);
 
     (void)dc;
     if (!why)
-        itsme_cmd_srv(cmd)->bcl_uri = arg;
-    return why;
-}
-
-const char *itsme_cmd_fcl_uri(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *why = itsme_cmd_local_path(cmd, arg);
-
-    (void)dc;
-    if (!why)
-        itsme_cmd_srv(cmd)->fcl_uri = arg;
+        *(const char **)((char *)itsme_cmd_srv(cmd) + (apr_size_t)cmd->info) = arg;
     return why;
 }
 
