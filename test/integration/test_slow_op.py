@@ -167,7 +167,9 @@ def test_callback_answers_504_when_op_hangs(two_hosts, slow_op, jar, expect_log)
 
 
 def test_callback_answers_502_when_op_is_gone(workdir, echo_backend, jar, expect_log):
-    expect_log(r"ITSME\d+.*(token|refused|connect)")
+    # the child that answers may have the discovery cached (then the token
+    # call fails) or not (then the discovery fetch does)
+    expect_log(r"ITSME\d+.*(token|refused|connect|provider metadata)")
     op = SlowOP()
     conf = itsme_server_conf(op.discovery, "gone-client", "gone-secret-" + "x" * 20)
     h = start_httpd(workdir, "goneop", conf, backend=echo_backend)
@@ -177,7 +179,9 @@ def test_callback_answers_502_when_op_is_gone(workdir, echo_backend, jar, expect
         state = urllib.parse.parse_qs(urllib.parse.urlsplit(r.location).query)["state"][0]
         op.stop()   # the OP is gone; its discovery is still cached
         r, took = login_start(h.base)
-        assert r.status == 302, "documented: a cached discovery still sends people to the OP"
+        # documented: a child that cached the discovery still sends people to
+        # the OP; a child that has none (the cache is per process) cannot
+        assert r.status in (302, 502), r
         t0 = time.monotonic()
         r = harness.curl(h.base + "/itsme/callback?code=c1&state=" + urllib.parse.quote(state),
                          jar=jar, timeout=30)
