@@ -306,15 +306,16 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
 
 static int finish(request_rec *r, const itsme_state_t *st)
 {
-    const char *target = st->return_url;
+    const char *target = st->return_url, *shown = st->return_url ? st->return_url : "/";
 
     if (!target || !itsme_url_is_same_origin(target, itsme_request_origin(r)))
         target = "/";
     if (target[0] == '/')
         target = itsme_public_url(r, target); /* forwarded.c: behind a proxy too */
     apr_table_setn(r->err_headers_out, "Location", target);
+    /* the path only: a query may carry what the application put there */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ITSME01203: login complete, returning to %s",
-                  ap_escape_logitem(r->pool, st->return_url ? st->return_url : "/"));
+                  ap_escape_logitem(r->pool, apr_pstrndup(r->pool, shown, strcspn(shown, "?#"))));
     return HTTP_MOVED_TEMPORARILY;
 }
 

@@ -34,7 +34,7 @@ APLOG_USE_MODULE(auth_itsme);
 
 /* the longest return URL a state remembers (a longer one: its path) */
 #define ITSME_RETURN_URL_MAX 1024
-#define USED_KEY_PREFIX "u:"
+#define USED_KIND ":u"           /* after the state: shmcb partitions by the first byte */
 #define USED_KEY_STATE_MAX 64
 
 /* ---- the OP and our address at it (shared with the callback, logout) ---- */
@@ -244,8 +244,8 @@ apr_status_t itsme_flow_find_state(request_rec *r, const itsme_srv_cfg_t *sc, co
 apr_status_t itsme_flow_mark_used(request_rec *r, const itsme_srv_cfg_t *sc,
                                   const itsme_state_t *st, itsme_err_t **err)
 {
-    const char *key = apr_pstrcat(r->pool, USED_KEY_PREFIX,
-                                  apr_pstrndup(r->pool, st->state, USED_KEY_STATE_MAX), NULL);
+    const char *key = apr_pstrcat(r->pool, apr_pstrndup(r->pool, st->state, USED_KEY_STATE_MAX),
+                                  USED_KIND, NULL);
     const char *val = NULL;
     apr_size_t len = 0;
     apr_status_t rv;

@@ -131,6 +131,34 @@ int itsme_session_end(request_rec *r, const itsme_srv_cfg_t *sc);
  * a store), or -1 (ITSME_E_UNAVAILABLE) when the store fails. */
 int itsme_session_end_by_op(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
                             const char *sid, const char *sub, itsme_err_t **err);
+/* ---- opindex.c: what an OP logout ends (session.c's side) ---- */
+/* Store mode, at login: lists id under the session's sid and sub; returns
+ * the ids pushed out of the bounded lists (their records are to end). */
+apr_array_header_t *itsme_opindex_add(request_rec *r, const itsme_srv_cfg_t *sc,
+                                      const itsme_session_t *s, const char *id);
+/* Store mode: the ids listed under kind ("sid"/"sub") and value, the list
+ * removed; APR_NOTFOUND when there is none. */
+apr_status_t itsme_opindex_take(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
+                                const char *kind, const char *value, apr_array_header_t **ids);
+/* Cookie mode: ITSME_E_INPUT when the OP ended s after it was made,
+ * ITSME_E_UNAVAILABLE when the list cannot be read. */
+apr_status_t itsme_opindex_check(request_rec *r, const itsme_srv_cfg_t *sc,
+                                 const itsme_session_t *s, itsme_err_t **err);
+/* Cookie mode, at login: notes the session's sid; the session to seal
+ * (dated past a logout of the same second). */
+const itsme_session_t *itsme_opindex_login(request_rec *r, const itsme_srv_cfg_t *sc,
+                                           const itsme_session_t *s);
+/* Cookie mode: lists kind ("sid" only when a login here saw it, "sub",
+ * "nsub": the person's sessions without a sid) as ended now. */
+apr_status_t itsme_opindex_revoke(request_rec *r, const itsme_srv_cfg_t *sc,
+                                  const char *issuer, const char *kind, const char *value,
+                                  int *listed_now);
+/* Logout-token replay: APR_EEXIST when jti (of issuer) was kept, else
+ * APR_NOTFOUND or the store's failure; keep it until `until`. */
+apr_status_t itsme_opindex_jti_seen(request_rec *r, const itsme_srv_cfg_t *sc,
+                                    const char *issuer, const char *jti);
+apr_status_t itsme_opindex_jti_keep(request_rec *r, const itsme_srv_cfg_t *sc,
+                                    const char *issuer, const char *jti, apr_time_t until);
 /* Keeps in s only sub and the claims the configuration can use. */
 void itsme_session_keep_claims(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t *s,
                                const char *wanted);

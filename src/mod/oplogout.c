@@ -31,7 +31,6 @@ APLOG_USE_MODULE(auth_itsme);
 
 #define BODY_MAX 16384
 #define FORM_TYPE "application/x-www-form-urlencoded"
-#define JTI_PREFIX "j"
 #define SID_MAX 255
 
 /* ---- directives and checks ---- */
@@ -185,22 +184,6 @@ static const char *form_token(request_rec *r, const char *body)
     return n == 1 ? apr_table_get(q, "logout_token") : NULL;
 }
 
-/* A jti seen before (within its token's lifetime) is refused; else kept. */
-static const char *jti_replayed(request_rec *r, const itsme_srv_cfg_t *sc, const char *iss,
-                                const itsme_logout_token_t *t)
-{
-    itsme_store_t *st = sc->store ? sc->store : sc->revocations;
-    const char *key = itsme_logout_key(r->pool, JTI_PREFIX, "jti", iss, t->jti), *val = NULL;
-    apr_size_t len = 0;
-    apr_status_t rv = key ? itsme_store_get(r, st, key, &val, &len) : APR_EGENERAL;
-
-    if (rv == APR_SUCCESS)
-        return "jti seen before (replayed)";
-    if (APR_STATUS_IS_NOTFOUND(rv))
-        rv = itsme_store_put(r, st, key, "1", 1, t->until);
-    return rv == APR_SUCCESS ? NULL : "the store cannot record the jti";
-}
-
 /* The issuer sessions of this server carry; *md for its keys. */
 static const char *op_issuer(request_rec *r, const itsme_srv_cfg_t *sc, itsme_metadata_t **md)
 {
@@ -241,9 +224,10 @@ static apr_status_t validate(request_rec *r, const itsme_srv_cfg_t *sc, const ch
 
 int itsme_oplogout_bc_handle(request_rec *r, const itsme_srv_cfg_t *sc)
 {
-    const char *type = apr_table_get(r->headers_in, "Content-Type"), *body, *token, *iss, *why;
+    const char *type = apr_table_get(r->headers_in, "Content-Type"), *body, *token, *iss;
     itsme_logout_token_t *t = NULL;
     itsme_err_t *err = NULL;
+    apr_status_t rv;
     int ended;
 
     if (r->method_number != M_POST) {
@@ -257,13 +241,21 @@ int itsme_oplogout_bc_handle(request_rec *r, const itsme_srv_cfg_t *sc)
                                               "logout_token");
     if (validate(r, sc, token, &iss, &t, &err) != APR_SUCCESS)
         return bc_refuse(r, HTTP_BAD_REQUEST, itsme_err_str(r->pool, err));
-    if ((why = jti_replayed(r, sc, iss, t)) != NULL)
-        return bc_refuse(r, HTTP_BAD_REQUEST, why);
+    rv = itsme_opindex_jti_seen(r, sc, iss, t->jti);
+    if (rv == APR_EEXIST)
+        return bc_refuse(r, HTTP_BAD_REQUEST, "jti seen before (replayed)");
+    if (!APR_STATUS_IS_NOTFOUND(rv))
+        return bc_refuse(r, HTTP_BAD_REQUEST, "the store cannot check the jti");
     if ((ended = itsme_session_end_by_op(r, sc, iss, t->sid, t->sub, &err)) < 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ITSME06022: back-channel logout: %s",
                       itsme_err_str(r->pool, err));
         return bc_refuse(r, HTTP_BAD_REQUEST, "the sessions could not be ended");
     }
+    /* kept only once the sessions ended: the OP may retry a failure */
+    if (itsme_opindex_jti_keep(r, sc, iss, t->jti, t->until) != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "ITSME06028: back-channel logout: the jti could not be kept against "
+                      "replay");
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "ITSME06023: back-channel logout: %d session(s) ended (by %s)", ended,
                   t->sid ? "sid" : "sub");

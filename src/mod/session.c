@@ -18,7 +18,6 @@
 #include "http_protocol.h"
 #include "apr_strings.h"
 
-#include "core/proto/logout_token.h"
 #include "core/session/codec.h"
 #include "core/session/record.h"
 #include "core/session/session.h"
@@ -29,15 +28,12 @@
 
 APLOG_USE_MODULE(auth_itsme);
 
-#define RECORD_KEY_PREFIX "s:"
+/* Store keys begin with the random id (shmcb picks its partition by the
+ * first byte): "<id>:s" the record, "<id>:d" the mark of a record deleted
+ * by a logout (a refresh in flight must not bring it back). */
+#define RECORD_KIND ":s"
+#define ENDED_KIND ":d"
 #define RETRY_AFTER "30"
-/* OP-initiated logout. With a store: "x<sid|sub>:<hash>" lists the record
- * ids of an OP session or a person (newest last, bounded); without one:
- * "r<sid|sub>:<hash>" holds when the OP ended them (seconds). */
-#define KEY_INDEX "x"
-#define KEY_REVOKED "r"
-#define INDEX_SID_MAX 8
-#define INDEX_SUB_MAX 64
 
 const char *itsme_session_bind(apr_pool_t *p, const itsme_srv_cfg_t *sc, const char *name)
 {
@@ -50,7 +46,34 @@ const char *itsme_session_bind(apr_pool_t *p, const itsme_srv_cfg_t *sc, const c
 
 static const char *record_key(apr_pool_t *p, const char *id)
 {
-    return apr_pstrcat(p, RECORD_KEY_PREFIX, id, NULL);
+    return apr_pstrcat(p, id, RECORD_KIND, NULL);
+}
+
+/* Ends record id: marked as ended (until it could have expired), then
+ * deleted. */
+static apr_status_t drop_record(request_rec *r, const itsme_srv_cfg_t *sc, const char *id)
+{
+    apr_time_t until = apr_time_now() + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW;
+    apr_status_t rv = itsme_store_put(r, sc->store, apr_pstrcat(r->pool, id, ENDED_KIND, NULL),
+                                      "1", 1, until);
+
+    return rv == APR_SUCCESS ? itsme_store_del(r, sc->store, record_key(r->pool, id)) : rv;
+}
+
+/* A refresh wrote the record of id: if a logout ended it meanwhile, the
+ * record goes again (APR_EOF). */
+static apr_status_t recheck_ended(request_rec *r, const itsme_srv_cfg_t *sc, const char *id)
+{
+    const char *val = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv = itsme_store_get(r, sc->store, apr_pstrcat(r->pool, id, ENDED_KIND, NULL),
+                                      &val, &len);
+
+    if (APR_STATUS_IS_NOTFOUND(rv))
+        return APR_SUCCESS;
+    if (rv == APR_SUCCESS)
+        itsme_store_del(r, sc->store, record_key(r->pool, id));
+    return rv == APR_SUCCESS ? APR_EOF : rv;
 }
 
 /* The cookie's lifetime: the browser session, or up to the absolute end. */
@@ -123,71 +146,6 @@ static apr_status_t load_record(request_rec *r, const itsme_srv_cfg_t *sc, const
     return rv;
 }
 
-/* Cookie mode with OP-initiated logout: the latest second at which the OP
- * ended this session's sid or its person (sub), 0 when never; -1 when the
- * list cannot be read. */
-static apr_int64_t revoked_at(request_rec *r, const itsme_srv_cfg_t *sc,
-                              const itsme_session_t *s, const char **kind)
-{
-    const char *kinds[2] = {"sid", "sub"}, *values[2] = {s->sid, s->sub};
-    apr_int64_t latest = 0;
-    int i;
-
-    for (i = 0; i < 2 && s->issuer; i++) {
-        const char *key, *val = NULL;
-        apr_size_t len = 0;
-        apr_status_t rv;
-
-        if (!values[i])
-            continue;
-        key = itsme_logout_key(r->pool, KEY_REVOKED, kinds[i], s->issuer, values[i]);
-        rv = key ? itsme_store_get(r, sc->revocations, key, &val, &len) : APR_EGENERAL;
-        if (APR_STATUS_IS_NOTFOUND(rv))
-            continue;
-        if (rv != APR_SUCCESS)
-            return -1;
-        if (apr_atoi64(val) > latest) {
-            latest = apr_atoi64(val);
-            *kind = kinds[i];
-        }
-    }
-    return latest;
-}
-
-/* Was this session's sid, or its person, ended by the OP after (or in the
- * second) the session was made? Whole seconds: a login after a logout is
- * dated past it (after_revocations). */
-static apr_status_t check_revoked(request_rec *r, const itsme_srv_cfg_t *sc,
-                                  const itsme_session_t *s, itsme_err_t **err)
-{
-    const char *kind = NULL;
-    apr_int64_t at = revoked_at(r, sc, s, &kind);
-
-    if (at < 0)
-        return itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, APR_EGENERAL,
-                              "the list of sessions ended by the OP cannot be read");
-    if (at > 0 && apr_time_sec(s->created) <= at)
-        return itsme_err_make(r->pool, err, ITSME_E_INPUT, APR_EGENERAL,
-                              "session ended by the OP (by %s)", kind);
-    return APR_SUCCESS;
-}
-
-/* A login in the very second the OP ended this person's sessions: dated
- * the next second, so that it is not taken for one of them. */
-static const itsme_session_t *after_revocations(request_rec *r, const itsme_srv_cfg_t *sc,
-                                                const itsme_session_t *s)
-{
-    const char *kind = NULL;
-    apr_int64_t at = sc->revocations ? revoked_at(r, sc, s, &kind) : 0;
-    itsme_session_t *later;
-
-    if (at <= 0 || apr_time_sec(s->created) > at)
-        return s;
-    later = apr_pmemdup(r->pool, s, sizeof(*s));
-    later->created = later->last_seen = apr_time_from_sec(at + 1);
-    return later;
-}
-
 apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t **s,
                                 int *key_index, itsme_err_t **err)
 {
@@ -203,7 +161,7 @@ apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme
             return rv;
         if (itsme_session_parse(r->pool, pt, len, s, &e) != APR_SUCCESS)
             return itsme_err_wrap(r->pool, err, ITSME_E_INPUT, e, "session does not parse");
-        if (sc->revocations && (rv = check_revoked(r, sc, *s, err)) != APR_SUCCESS)
+        if (sc->revocations && (rv = itsme_opindex_check(r, sc, *s, err)) != APR_SUCCESS)
             return rv;
     }
     else {
@@ -269,53 +227,14 @@ static apr_status_t save_cookie(request_rec *r, const itsme_srv_cfg_t *sc,
     return APR_SUCCESS;
 }
 
-/* The record ids listed under key (only well-formed ones). */
-static apr_array_header_t *index_read(request_rec *r, const itsme_srv_cfg_t *sc,
-                                      const char *key, apr_status_t *rv)
+/* A person's oldest sessions beyond the index's bound end. */
+static void drop_evicted(request_rec *r, const itsme_srv_cfg_t *sc,
+                         const apr_array_header_t *ids)
 {
-    apr_array_header_t *ids = apr_array_make(r->pool, 8, sizeof(const char *));
-    const char *val = NULL;
-    apr_size_t len = 0;
-    char *copy, *last = NULL, *id;
+    int i;
 
-    *rv = itsme_store_get(r, sc->store, key, &val, &len);
-    if (*rv != APR_SUCCESS)
-        return ids;
-    copy = apr_pstrmemdup(r->pool, val, len);
-    for (id = apr_strtok(copy, " ", &last); id; id = apr_strtok(NULL, " ", &last))
-        if (itsme_record_id_valid(id, strlen(id)))
-            APR_ARRAY_PUSH(ids, const char *) = id;
-    return ids;
-}
-
-/* Lists id under key, newest last; an id pushed out beyond max loses its
- * record (a person has at most INDEX_SUB_MAX sessions here at once). */
-static void index_add(request_rec *r, const itsme_srv_cfg_t *sc, const char *key,
-                      const char *id, int max)
-{
-    apr_status_t rv = APR_EGENERAL;
-    apr_array_header_t *ids = key ? index_read(r, sc, key, &rv) : NULL;
-    apr_time_t until = apr_time_now() + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW;
-    const char *list;
-    int first = 0;
-
-    if (!ids || (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv))) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
-                      "ITSME06010: the session could not be indexed for OP-initiated logout");
-        return;
-    }
-    APR_ARRAY_PUSH(ids, const char *) = id;
-    for (; ids->nelts - first > max; first++)
-        itsme_store_del(r, sc->store,
-                        record_key(r->pool, APR_ARRAY_IDX(ids, first, const char *)));
-    for (list = NULL; first < ids->nelts; first++)
-        list = list ? apr_pstrcat(r->pool, list, " ", APR_ARRAY_IDX(ids, first, const char *),
-                                  NULL)
-                    : APR_ARRAY_IDX(ids, first, const char *);
-    rv = itsme_store_put(r, sc->store, key, list, strlen(list), until);
-    if (rv != APR_SUCCESS)
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
-                      "ITSME06011: the session could not be indexed for OP-initiated logout");
+    for (i = 0; i < ids->nelts; i++)
+        drop_record(r, sc, APR_ARRAY_IDX(ids, i, const char *));
 }
 
 /* Store mode: the record under a new id (a login) or the session's own. */
@@ -337,13 +256,11 @@ static apr_status_t save_record(request_rec *r, const itsme_srv_cfg_t *sc,
         return itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, rv,
                               "session store %s: cannot write a record of %" APR_SIZE_T_FMT
                               " bytes", itsme_store_name(sc->store), strlen(rec));
-    if (fresh && (sc->bcl_uri || sc->fcl_uri) && s->issuer) {
-        if (s->sid)
-            index_add(r, sc, itsme_logout_key(r->pool, KEY_INDEX, "sid", s->issuer, s->sid), id,
-                      INDEX_SID_MAX);
-        index_add(r, sc, itsme_logout_key(r->pool, KEY_INDEX, "sub", s->issuer, s->sub), id,
-                  INDEX_SUB_MAX);
-    }
+    if (!fresh && (rv = recheck_ended(r, sc, id)) != APR_SUCCESS)
+        return itsme_err_make(r->pool, err, rv == APR_EOF ? ITSME_E_INPUT : ITSME_E_UNAVAILABLE,
+                              rv, "the session ended while it was refreshed");
+    if (fresh && (sc->bcl_uri || sc->fcl_uri) && s->issuer)
+        drop_evicted(r, sc, itsme_opindex_add(r, sc, s, id));
     if (fresh || q->cookie_key_index > 0) {
         if ((rv = itsme_seal(r->pool, sc->crypto, bind, (const unsigned char *)id, strlen(id),
                              &cookie, err)) != APR_SUCCESS)
@@ -360,7 +277,7 @@ static void drop_previous(request_rec *r, const itsme_srv_cfg_t *sc)
 {
     const char *id = cookie_id(r, sc, NULL, NULL);
 
-    if (id && itsme_store_del(r, sc->store, record_key(r->pool, id)) != APR_SUCCESS)
+    if (id && drop_record(r, sc, id) != APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "ITSME05023: the previous session's record could not be deleted from "
                       "%s; it expires by itself", itsme_store_name(sc->store));
@@ -370,7 +287,8 @@ apr_status_t itsme_session_save(request_rec *r, const itsme_srv_cfg_t *sc,
                                 const itsme_session_t *s, int fresh, itsme_err_t **err)
 {
     if (!sc->store)
-        return save_cookie(r, sc, fresh ? after_revocations(r, sc, s) : s, err);
+        return save_cookie(r, sc, fresh && sc->revocations ? itsme_opindex_login(r, sc, s) : s,
+                           err);
     if (fresh)
         drop_previous(r, sc);
     return save_record(r, sc, s, fresh, err);
@@ -384,7 +302,7 @@ int itsme_session_end(request_rec *r, const itsme_srv_cfg_t *sc)
     apr_status_t rv = APR_SUCCESS;
 
     if (sc->store && (id = cookie_id(r, sc, NULL, NULL)) != NULL) {
-        rv = itsme_store_del(r, sc->store, record_key(r->pool, id));
+        rv = drop_record(r, sc, id);
         if (rv != APR_SUCCESS)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           "ITSME05012: logout: the session record could not be deleted from "
@@ -398,39 +316,61 @@ int itsme_session_end(request_rec *r, const itsme_srv_cfg_t *sc)
 static int store_failed(request_rec *r, itsme_err_t **err, apr_status_t rv)
 {
     itsme_err_make(r->pool, err, ITSME_E_UNAVAILABLE, rv,
-                   "the sessions the OP ended cannot be recorded in the store");
+                   "the sessions the OP ended cannot be ended in the store");
     return -1;
+}
+
+/* Cookie mode: the OP's session (sid), and the person's sessions made
+ * without one ("nsub"); or, with no sid, every session of the person. */
+static int revoke_by_op(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
+                        const char *sid, const char *sub, itsme_err_t **err)
+{
+    int n = 0, listed = 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (sid && (rv = itsme_opindex_revoke(r, sc, issuer, "sid", sid, &listed)) == APR_SUCCESS)
+        n += listed;
+    if (rv == APR_SUCCESS && sub
+        && (rv = itsme_opindex_revoke(r, sc, issuer, sid ? "nsub" : "sub", sub, &listed))
+               == APR_SUCCESS)
+        n += listed;
+    return rv == APR_SUCCESS ? n : store_failed(r, err, rv);
+}
+
+/* Store mode: the records listed under kind/value end; their number, or
+ * -1. */
+static int end_listed(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
+                      const char *kind, const char *value, itsme_err_t **err)
+{
+    apr_array_header_t *ids = NULL;
+    apr_status_t rv = itsme_opindex_take(r, sc, issuer, kind, value, &ids);
+    int i;
+
+    if (APR_STATUS_IS_NOTFOUND(rv))
+        return 0;
+    if (rv != APR_SUCCESS)
+        return store_failed(r, err, rv);
+    for (i = 0; i < ids->nelts; i++)
+        if ((rv = drop_record(r, sc, APR_ARRAY_IDX(ids, i, const char *))) != APR_SUCCESS)
+            return store_failed(r, err, rv);
+    return ids->nelts;
 }
 
 int itsme_session_end_by_op(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
                             const char *sid, const char *sub, itsme_err_t **err)
 {
-    const char *kind = sid ? "sid" : "sub", *value = sid ? sid : sub, *key;
-    apr_time_t now = apr_time_now();
-    apr_array_header_t *ids;
-    apr_status_t rv = APR_EGENERAL;
-    int i;
+    int n = 0, more = 0;
 
-    if (!sc->store) {
-        const char *when = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                        (apr_int64_t)apr_time_sec(now));
-
-        key = itsme_logout_key(r->pool, KEY_REVOKED, kind, issuer, value);
-        rv = key ? itsme_store_put(r, sc->revocations, key, when, strlen(when),
-                                   now + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW)
-                 : APR_EGENERAL;
-        return rv == APR_SUCCESS ? 1 : store_failed(r, err, rv);
-    }
-    key = itsme_logout_key(r->pool, KEY_INDEX, kind, issuer, value);
-    ids = key ? index_read(r, sc, key, &rv) : NULL;
-    if (!ids || (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)))
-        return store_failed(r, err, rv);
-    for (i = 0; i < ids->nelts; i++)
-        if ((rv = itsme_store_del(r, sc->store, record_key(r->pool, APR_ARRAY_IDX(
-                                      ids, i, const char *)))) != APR_SUCCESS)
-            return store_failed(r, err, rv);
-    itsme_store_del(r, sc->store, key);
-    return ids->nelts;
+    if (!sc->store)
+        return revoke_by_op(r, sc, issuer, sid, sub, err);
+    if (!sid)
+        return end_listed(r, sc, issuer, "sub", sub, err);
+    /* the OP's session; and the person's sessions made without a sid, which
+     * only the sub can name */
+    n = end_listed(r, sc, issuer, "sid", sid, err);
+    if (n >= 0 && sub)
+        more = end_listed(r, sc, issuer, "nsub", sub, err);
+    return n < 0 || more < 0 ? -1 : n + more;
 }
 
 void itsme_session_keep_claims(request_rec *r, const itsme_srv_cfg_t *sc, itsme_session_t *s,

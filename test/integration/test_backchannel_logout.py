@@ -23,9 +23,11 @@ feature and the test OP's own front-channel logout page.
 """
 
 import base64
+import concurrent.futures
 import html
 import json
 import re
+import secrets
 import subprocess
 import tempfile
 import time
@@ -460,6 +462,26 @@ def test_front_channel_bad_requests_change_nothing(front_host, op, jar, query):
     assert "no-store" in (r.header("Cache-Control") or ""), r.headers
     assert len(r.body) < 2048, len(r.body)
     assert_signed_in(front_host, jar=jar, what=f"after {query!r}")
+
+
+def test_front_channel_flood_does_not_bring_an_ended_session_back(front_host, op, jar):
+    """Cookie mode: requests naming made-up sids write nothing to the shared
+    memory list, so they cannot push an ended session's entry out of it (with
+    keys of one shape in one shmcb partition, 250 of them did)."""
+    sid = login(front_host, jar, op, C_FRONT)
+    value = jar_value(jar)
+    r = harness.curl(front_host.base + FCL + "?" + urllib.parse.urlencode({"iss": op.base, "sid": sid}))
+    assert r.status == 200, r
+    assert_fresh_login(front_host, op, headers=[f"Cookie: {COOKIE}={value}"], what="ended")
+
+    def flood(i):
+        q = urllib.parse.urlencode({"iss": op.base, "sid": f"made-up-{i}-{secrets.token_hex(8)}"})
+        return harness.curl(front_host.base + FCL + "?" + q).status
+
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        statuses = list(ex.map(flood, range(400)))
+    assert set(statuses) == {200}, set(statuses)
+    assert_fresh_login(front_host, op, headers=[f"Cookie: {COOKIE}={value}"], what="after 400 made-up sids")
 
 
 def test_front_channel_unknown_sid_ends_nothing(front_host, op, jar):

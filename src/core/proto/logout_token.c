@@ -127,14 +127,16 @@ apr_status_t itsme_logout_token_validate(apr_pool_t *p, const char *compact,
     return APR_SUCCESS;
 }
 
-const char *itsme_logout_key(apr_pool_t *p, const char *prefix, const char *kind,
-                             const char *issuer, const char *value)
+const char *itsme_logout_key(apr_pool_t *p, const char *kind, const char *what,
+                             const char *scope, const char *value)
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)
-             && EVP_DigestUpdate(ctx, issuer, strlen(issuer))
+             && EVP_DigestUpdate(ctx, scope, strlen(scope))
+             && EVP_DigestUpdate(ctx, "\n", 1)
+             && EVP_DigestUpdate(ctx, what, strlen(what))
              && EVP_DigestUpdate(ctx, "\n", 1)
              && EVP_DigestUpdate(ctx, value, strlen(value))
              && EVP_DigestFinal_ex(ctx, md, &mdlen);
@@ -142,7 +144,7 @@ const char *itsme_logout_key(apr_pool_t *p, const char *prefix, const char *kind
     EVP_MD_CTX_free(ctx);
     if (!ok || mdlen != sizeof(md))
         return NULL;
-    return apr_pstrcat(p, prefix, kind, ":", itsme_b64url_encode(p, md, sizeof(md)), NULL);
+    return apr_pstrcat(p, itsme_b64url_encode(p, md, sizeof(md)), ":", kind, what, NULL);
 }
 
 static const char *const protocol_claims[] = {

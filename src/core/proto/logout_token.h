@@ -54,10 +54,11 @@ apr_status_t itsme_logout_token_validate(apr_pool_t *p, const char *compact,
  * data such as a name, a birth date or a national number. */
 int itsme_logout_hint_safe(const itsme_json_t *claims);
 
-/* The store key of what ends by `kind` ("sid" or "sub") for issuer:
- * "<prefix><kind>:" + base64url(SHA-256(issuer "\n" value)), 43 chars of
- * hash: fixed length whatever the OP sends, no OP text in a key. */
-const char *itsme_logout_key(apr_pool_t *p, const char *prefix, const char *kind,
-                             const char *issuer, const char *value);
+/* A store key for what an OP logout concerns: base64url(SHA-256(scope "\n"
+ * what "\n" value)) ":" kind what. The hash comes first (stores such as
+ * shmcb pick a partition by the first byte), is of fixed length whatever
+ * the OP sends, and holds no OP text; scope binds the relying party. */
+const char *itsme_logout_key(apr_pool_t *p, const char *kind, const char *what,
+                             const char *scope, const char *value);
 
 #endif
