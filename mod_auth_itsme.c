@@ -9,6 +9,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "core/session/codec.h"
 #include "mod/config.h"
 #include "mod/cookie.h"
 #include "mod/mod.h"
@@ -93,6 +94,10 @@ static int itsme_fixups(request_rec *r)
 static void itsme_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    /* at module load, before the configuration reads keys: OpenSSL's own
+     * atexit cleanup would run before apr_terminate destroys the pools whose
+     * cleanups free our OpenSSL objects (a use after free as a child exits) */
+    itsme_crypto_global_init();
     /* check_config runs for "httpd -t" too (post_config does not) */
     ap_hook_pre_config(itsme_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(itsme_config_check, NULL, NULL, APR_HOOK_MIDDLE);

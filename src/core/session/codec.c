@@ -91,6 +91,11 @@ static int key_id(seal_key_t *k)
     return 1;
 }
 
+void itsme_crypto_global_init(void)
+{
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 apr_status_t itsme_crypto_create(apr_pool_t *p, const apr_array_header_t *passphrases,
                                  itsme_crypto_t **out, itsme_err_t **err)
 {

@@ -34,6 +34,13 @@ typedef struct itsme_crypto itsme_crypto_t;
 #define ITSME_SEAL_MAX_SEALED (((ITSME_SEAL_MAX_PLAINTEXT + ITSME_SEAL_OVERHEAD) * 4 + 2) / 3)
 #define ITSME_SEAL_MAX_AAD 1024
 
+/* Before any other OpenSSL call of the process (a host program that
+ * tears its pools down at exit, as httpd does through apr_terminate):
+ * OpenSSL registers no atexit cleanup of its own, which would run before
+ * the pools' cleanups and leave them freeing objects of a library already
+ * torn down. */
+void itsme_crypto_global_init(void);
+
 /* passphrases: array of const char*, at least one, each at least
  * ITSME_CRYPTO_MIN_PASSPHRASE bytes. The AES-256-GCM cipher is fetched once
  * here; it and the derived keys are released (keys wiped) by a cleanup on p.
