@@ -247,14 +247,9 @@ static apr_status_t gather_claims(login_t *l, const itsme_state_t *st,
 /* The OP's session id (for OP-initiated logout): a short printable string. */
 static const char *op_sid(const itsme_id_token_t *idt)
 {
-    const char *sid = itsme_json_get_string(idt->claims, "sid"), *c;
+    const char *sid = itsme_json_get_string(idt->claims, "sid");
 
-    if (!sid || !*sid || strlen(sid) > 255)
-        return NULL;
-    for (c = sid; *c; c++)
-        if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e)
-            return NULL;
-    return sid;
+    return itsme_sid_ok(sid) ? sid : NULL;
 }
 
 static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const char *code,

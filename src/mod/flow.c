@@ -246,13 +246,11 @@ apr_status_t itsme_flow_mark_used(request_rec *r, const itsme_srv_cfg_t *sc,
 {
     const char *key = apr_pstrcat(r->pool, apr_pstrndup(r->pool, st->state, USED_KEY_STATE_MAX),
                                   USED_KIND, NULL);
-    const char *val = NULL;
-    apr_size_t len = 0;
     apr_status_t rv;
 
     if (!sc->store)
         return APR_SUCCESS;
-    rv = itsme_store_get(r, sc->store, key, &val, &len);
+    rv = itsme_store_has(r, sc->store, key);
     if (rv == APR_SUCCESS)
         return itsme_err_make(r->pool, err, ITSME_E_INPUT, APR_EEXIST,
                               "this login answer was used already (replayed)");

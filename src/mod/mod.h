@@ -41,6 +41,18 @@ static inline int itsme_ct_equal(const char *a, const char *b)
     return d == 0 && lb > 0;
 }
 
+/* An OP's session id as the module keeps and matches it: 1 to 255
+ * printable ASCII characters, no space (callback.c, oplogout.c). */
+static inline int itsme_sid_ok(const char *sid)
+{
+    apr_size_t n = 0;
+
+    for (; sid && sid[n]; n++)
+        if ((unsigned char)sid[n] < 0x21 || (unsigned char)sid[n] > 0x7e || n >= 255)
+            return 0;
+    return n > 0;
+}
+
 /* ---- request-scope record (config.c) ----
  * Lives in the initial request (r->main / r->prev walked back), so
  * subrequests and internal redirects share what the first pass learnt. */
@@ -121,6 +133,9 @@ apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme
  * ITSME_E_UNAVAILABLE when the store fails. */
 apr_status_t itsme_session_save(request_rec *r, const itsme_srv_cfg_t *sc,
                                 const itsme_session_t *s, int fresh, itsme_err_t **err);
+/* When what a session could still use must be kept until: now, plus
+ * ItsmeSessionMaxAge and the clock skew. */
+apr_time_t itsme_session_horizon(const itsme_srv_cfg_t *sc);
 /* Logout: deletes the record (with a store) and expires the cookie; 0 when
  * the record could not be deleted (logged). */
 int itsme_session_end(request_rec *r, const itsme_srv_cfg_t *sc);

@@ -44,11 +44,6 @@ static const char *op_key(request_rec *r, const itsme_srv_cfg_t *sc, const char 
     return itsme_logout_key(r->pool, kind, what, scope, value);
 }
 
-static apr_time_t lifetime_end(const itsme_srv_cfg_t *sc)
-{
-    return apr_time_now() + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW;
-}
-
 /* ---- store mode: the indexes ---- */
 
 /* The record ids listed under key (only well-formed ones); *rv NOTFOUND
@@ -104,7 +99,7 @@ static apr_status_t index_add(request_rec *r, const itsme_srv_cfg_t *sc, const c
         for (; first < ids->nelts; first++)
             list = apr_pstrcat(r->pool, list ? list : "", list ? " " : "",
                                APR_ARRAY_IDX(ids, first, const char *), NULL);
-        if ((rv = itsme_store_put(r, sc->store, key, list, strlen(list), lifetime_end(sc)))
+        if ((rv = itsme_store_put(r, sc->store, key, list, strlen(list), itsme_session_horizon(sc)))
             != APR_SUCCESS)
             return rv;
     }
@@ -205,7 +200,7 @@ const itsme_session_t *itsme_opindex_login(request_rec *r, const itsme_srv_cfg_t
 
     if (s->sid && s->issuer
         && (known = op_key(r, sc, KIND_KNOWN, "sid", s->issuer, s->sid)) != NULL
-        && itsme_store_put(r, sc->revocations, known, "1", 1, lifetime_end(sc)) != APR_SUCCESS)
+        && itsme_store_put(r, sc->revocations, known, "1", 1, itsme_session_horizon(sc)) != APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "ITSME06012: the session's OP session could not be noted for "
                       "OP-initiated logout");
@@ -222,10 +217,9 @@ const itsme_session_t *itsme_opindex_login(request_rec *r, const itsme_srv_cfg_t
 static int sid_known(request_rec *r, const itsme_srv_cfg_t *sc, const char *issuer,
                      const char *sid, apr_status_t *rv)
 {
-    const char *key = op_key(r, sc, KIND_KNOWN, "sid", issuer, sid), *val = NULL;
-    apr_size_t len = 0;
+    const char *key = op_key(r, sc, KIND_KNOWN, "sid", issuer, sid);
 
-    *rv = key ? itsme_store_get(r, sc->revocations, key, &val, &len) : APR_EGENERAL;
+    *rv = key ? itsme_store_has(r, sc->revocations, key) : APR_EGENERAL;
     if (APR_STATUS_IS_NOTFOUND(*rv))
         *rv = APR_SUCCESS;
     else if (*rv == APR_SUCCESS)
@@ -247,7 +241,7 @@ apr_status_t itsme_opindex_revoke(request_rec *r, const itsme_srv_cfg_t *sc,
         return rv;
     if (!key)
         return APR_EGENERAL;
-    rv = itsme_store_put(r, sc->revocations, key, when, strlen(when), lifetime_end(sc));
+    rv = itsme_store_put(r, sc->revocations, key, when, strlen(when), itsme_session_horizon(sc));
     *listed_now = rv == APR_SUCCESS;
     return rv;
 }
@@ -262,9 +256,8 @@ static itsme_store_t *op_store(const itsme_srv_cfg_t *sc)
 apr_status_t itsme_opindex_jti_seen(request_rec *r, const itsme_srv_cfg_t *sc,
                                     const char *issuer, const char *jti)
 {
-    const char *key = op_key(r, sc, KIND_JTI, "jti", issuer, jti), *val = NULL;
-    apr_size_t len = 0;
-    apr_status_t rv = key ? itsme_store_get(r, op_store(sc), key, &val, &len) : APR_EGENERAL;
+    const char *key = op_key(r, sc, KIND_JTI, "jti", issuer, jti);
+    apr_status_t rv = key ? itsme_store_has(r, op_store(sc), key) : APR_EGENERAL;
 
     return rv == APR_SUCCESS ? APR_EEXIST : rv;
 }

@@ -31,7 +31,6 @@ APLOG_USE_MODULE(auth_itsme);
 
 #define BODY_MAX 16384
 #define FORM_TYPE "application/x-www-form-urlencoded"
-#define SID_MAX 255
 
 /* ---- directives and checks ---- */
 
@@ -265,14 +264,6 @@ int itsme_oplogout_bc_handle(request_rec *r, const itsme_srv_cfg_t *sc)
     return DONE;
 }
 
-static int printable(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
-            return 0;
-    return 1;
-}
-
 /* 1 when the browser's own session cookie is of OP session sid (then it is
  * expired too; a link naming another sid leaves this browser alone). */
 static int browser_has_sid(request_rec *r, const itsme_srv_cfg_t *sc, const char *sid)
@@ -303,8 +294,7 @@ int itsme_oplogout_fc_handle(request_rec *r, const itsme_srv_cfg_t *sc)
 
     if (r->method_number != M_GET || !r->args
         || itsme_url_parse_query(r->pool, r->args, 8, q, NULL) != APR_SUCCESS
-        || !(iss = apr_table_get(q, "iss")) || !(sid = apr_table_get(q, "sid")) || !*sid
-        || strlen(sid) > SID_MAX || !printable(sid)) {
+        || !(iss = apr_table_get(q, "iss")) || !itsme_sid_ok(sid = apr_table_get(q, "sid"))) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ITSME06024: front-channel logout "
                       "refused: not a GET with iss and sid");
         return fc_answer(r, HTTP_BAD_REQUEST, "Logout request not accepted");

@@ -44,6 +44,11 @@ const char *itsme_session_bind(apr_pool_t *p, const itsme_srv_cfg_t *sc, const c
                        NULL);
 }
 
+apr_time_t itsme_session_horizon(const itsme_srv_cfg_t *sc)
+{
+    return apr_time_now() + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW;
+}
+
 static const char *record_key(apr_pool_t *p, const char *id)
 {
     return apr_pstrcat(p, id, RECORD_KIND, NULL);
@@ -53,9 +58,8 @@ static const char *record_key(apr_pool_t *p, const char *id)
  * deleted. */
 static apr_status_t drop_record(request_rec *r, const itsme_srv_cfg_t *sc, const char *id)
 {
-    apr_time_t until = apr_time_now() + itsme_cfg_session_max_age(sc) + ITSME_SESSION_CLOCK_SKEW;
     apr_status_t rv = itsme_store_put(r, sc->store, apr_pstrcat(r->pool, id, ENDED_KIND, NULL),
-                                      "1", 1, until);
+                                      "1", 1, itsme_session_horizon(sc));
 
     return rv == APR_SUCCESS ? itsme_store_del(r, sc->store, record_key(r->pool, id)) : rv;
 }
@@ -64,10 +68,7 @@ static apr_status_t drop_record(request_rec *r, const itsme_srv_cfg_t *sc, const
  * record goes again (APR_EOF). */
 static apr_status_t recheck_ended(request_rec *r, const itsme_srv_cfg_t *sc, const char *id)
 {
-    const char *val = NULL;
-    apr_size_t len = 0;
-    apr_status_t rv = itsme_store_get(r, sc->store, apr_pstrcat(r->pool, id, ENDED_KIND, NULL),
-                                      &val, &len);
+    apr_status_t rv = itsme_store_has(r, sc->store, apr_pstrcat(r->pool, id, ENDED_KIND, NULL));
 
     if (APR_STATUS_IS_NOTFOUND(rv))
         return APR_SUCCESS;

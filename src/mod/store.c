@@ -325,6 +325,14 @@ apr_status_t itsme_store_get(request_rec *r, itsme_store_t *st, const char *key,
     return APR_SUCCESS;
 }
 
+apr_status_t itsme_store_has(request_rec *r, itsme_store_t *st, const char *key)
+{
+    const char *val = NULL;
+    apr_size_t len = 0;
+
+    return itsme_store_get(r, st, key, &val, &len);
+}
+
 apr_status_t itsme_store_put(request_rec *r, itsme_store_t *st, const char *key,
                              const char *val, apr_size_t len, apr_time_t expiry)
 {

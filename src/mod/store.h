@@ -41,6 +41,9 @@ const char *itsme_store_name(const itsme_store_t *st);
  * when absent, else the provider's failure. */
 apr_status_t itsme_store_get(request_rec *r, itsme_store_t *st, const char *key,
                              const char **val, apr_size_t *len);
+/* APR_SUCCESS when key is present, APR_NOTFOUND when absent, else the
+ * provider's failure (markers: used states, ended records, seen jtis). */
+apr_status_t itsme_store_has(request_rec *r, itsme_store_t *st, const char *key);
 /* Writes key until expiry (an absolute time, in the future). */
 apr_status_t itsme_store_put(request_rec *r, itsme_store_t *st, const char *key,
                              const char *val, apr_size_t len, apr_time_t expiry);
