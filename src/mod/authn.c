@@ -4,7 +4,9 @@
  * the request authenticated (claims exported); anything else (absent,
  * tampered, expired, foreign, logged out) ends in the configured unauth
  * action: start a login at the OP (flow.c), answer 401, or pass on
- * anonymously. A session store that cannot be reached answers 503.
+ * anonymously. A valid session that falls short of the location (its acr,
+ * or claims it asks for) steps up: one new login for both (stepup.c). A
+ * session store that cannot be reached answers 503.
  */
 #include "httpd.h"
 #include "http_core.h"
@@ -131,9 +133,10 @@ static int cannot_follow(request_rec *r)
     return mode && !strcasecmp(mode, "cors");
 }
 
-/* error: for a 401, the WWW-Authenticate error code (or NULL) */
+/* error: for a 401, the WWW-Authenticate error code (or NULL); held: the
+ * valid session a login would step up (NULL: none), lacking its claims. */
 static int unauthenticated(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
-                           const char *error)
+                           const char *error, const itsme_session_t *held, const char *lacking)
 {
     switch (itsme_cfg_unauth(dc)) {
     case ITSME_UNAUTH_PASS:
@@ -152,6 +155,8 @@ static int unauthenticated(request_rec *r, const itsme_srv_cfg_t *sc, const itsm
                           "ITSME01106: caller cannot follow a redirect: 401");
             return deny_401(r, error);
         }
+        if (held)
+            return itsme_flow_step_up(r, sc, dc, held, lacking);
         return itsme_flow_start(r, sc, dc);
     }
 }
@@ -183,26 +188,36 @@ static int no_session(request_rec *r, const itsme_srv_cfg_t *sc, const char *why
         itsme_cookie_clear(r, name, name);
         itsme_cookie_no_shared_cache(r); /* the application's answer, with pass */
     }
-    return unauthenticated(r, sc, itsme_dir_cfg(r), NULL);
+    return unauthenticated(r, sc, itsme_dir_cfg(r), NULL, NULL, NULL);
 }
 
-/* A valid session whose acr falls short of this location's ItsmeACRValues:
- * not authenticated here. The cookie stays (the user is still logged in for
- * other locations); the new login replaces it. */
+/* A valid session whose acr falls short of this location's ItsmeACRValues
+ * (asked; NULL when it does not), or that lacks claims the location asks
+ * for: not authenticated here. The cookie stays (the user is still logged
+ * in for other locations); one new login asks for both, and the callback
+ * merges it into the same person's session (stepup.c). */
 static int step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
-                   const itsme_session_t *s, const char *asked)
+                   const itsme_session_t *s, const char *asked, const char *lacking)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "ITSME04003: the session's acr (%s) does not satisfy %s here: "
-                  "not authenticated for this location",
-                  s->acr ? ap_escape_logitem(r->pool, apr_pstrndup(r->pool, s->acr, 128)) : "none",
-                  ap_escape_logitem(r->pool, asked));
-    return unauthenticated(r, sc, dc, "insufficient_user_authentication");
+    if (asked)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ITSME04003: the session's acr (%s) does not satisfy %s here: "
+                      "not authenticated for this location",
+                      s->acr ? ap_escape_logitem(r->pool, apr_pstrndup(r->pool, s->acr, 128))
+                             : "none",
+                      ap_escape_logitem(r->pool, asked));
+    if (lacking)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ITSME07104: the session lacks %s, which this location asks for: "
+                      "step-up", ap_escape_logitem(r->pool, lacking));
+    return unauthenticated(r, sc, dc,
+                           asked ? "insufficient_user_authentication" : "insufficient_claims",
+                           s, lacking);
 }
 
 int itsme_check_authn(request_rec *r)
 {
-    const char *type = ap_auth_type(r), *why, *asked;
+    const char *type = ap_auth_type(r), *why, *asked, *lacking = NULL;
     const itsme_srv_cfg_t *sc;
     const itsme_dir_cfg_t *dc;
     itsme_req_t *q;
@@ -225,8 +240,14 @@ int itsme_check_authn(request_rec *r)
     }
     dc = itsme_dir_cfg(r);
     asked = itsme_acr_values(r, sc, dc);
-    if (!itsme_acr_satisfies(r->pool, sc, asked, q->session->acr))
-        return step_up(r, sc, dc, q->session, asked);
+    if (itsme_acr_satisfies(r->pool, sc, asked, q->session->acr))
+        asked = NULL;
+    /* claims: not for a subrequest, nor where anonymous callers pass (the
+     * session is accepted as it is there) */
+    if (!r->main && itsme_cfg_unauth(dc) != ITSME_UNAUTH_PASS)
+        lacking = itsme_stepup_lacking(r, dc, q->session);
+    if (asked || lacking)
+        return step_up(r, sc, dc, q->session, asked, lacking);
     if (loaded)
         refresh_session(r, sc, q->session, key_index, now);
     return accept_session(r, q->session);

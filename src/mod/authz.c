@@ -294,9 +294,9 @@ static authz_status claim_check(request_rec *r, const char *line, const void *pa
     }
     if (!claim_value(r, s, rule->claim))
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "ITSME03006: Require itsme-claim %s: the session has no %s; the login "
-                      "that made it (elsewhere on this site) did not ask for it: list it in "
-                      "ItsmeClaims there", rule->shown,
+                      "ITSME03006: Require itsme-claim %s: the session has no %s; the OP "
+                      "did not give it when a login of this session asked for it (no "
+                      "second step-up)", rule->shown,
                       strcmp(rule->claim, "age") ? rule->claim : "birthdate");
     if (rule_holds(r, rule, s)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,

@@ -294,7 +294,8 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
     s.sid = op_sid(idt);
     itsme_session_keep_claims(l->r, l->sc, &s, st->wanted_claims);
     *what = "session";
-    return itsme_session_save(l->r, l->sc, &s, 1, err);
+    /* a step-up: merged into the same person's session (stepup.c) */
+    return itsme_session_save(l->r, l->sc, itsme_stepup_finish(l->r, l->sc, st, &s), 1, err);
 }
 
 /* ---- the handler ---- */

@@ -468,8 +468,9 @@ const command_rec itsme_cmds[] = {
                    "RSA private key (PEM file) for private_key_jwt and request objects [kid]"),
     AP_INIT_TAKE123("ItsmeDecryptionKey", itsme_keys_add_decryption_key, NULL, RSRC_CONF,
                     "RSA private key (PEM file) for encrypted tokens [kid] [retired]"),
-    AP_INIT_TAKE1("ItsmeServiceCode", itsme_keys_set_service_code, NULL, RSRC_CONF,
-                  "the itsme service code (adds the scope service:<code>)"),
+    AP_INIT_TAKE1("ItsmeServiceCode", itsme_cmd_service_code, NULL, RSRC_CONF | ACCESS_CONF,
+                  "the itsme service code (adds the scope service:<code>); per server or "
+                  "<Location>"),
     AP_INIT_FLAG("ItsmeExpectEncryption", itsme_keys_set_expect_encryption, NULL, RSRC_CONF,
                  "on: ID token and userinfo must be encrypted (default on for itsme)"),
     AP_INIT_FLAG("ItsmeRequestObject", itsme_keys_set_request_object, NULL, RSRC_CONF,

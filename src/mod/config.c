@@ -137,6 +137,7 @@ void *itsme_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     d->claims = union_of(p, d->claims_set, d->rule_claims);
     d->scope = PICK(scope);
     d->acr_values = PICK(acr_values);
+    d->service_code = PICK(service_code);
     d->pass_as = PICK_INT(pass_as);
     d->header_prefix = PICK(header_prefix);
     d->env_prefix = PICK(env_prefix);
@@ -327,7 +328,7 @@ static const char *server_name(const server_rec *s)
 }
 
 /* The virtual host a <VirtualHost> node of the configuration tree made. */
-static server_rec *vhost_of(server_rec *main_s, const ap_directive_t *d)
+server_rec *itsme_cfg_vhost_of(server_rec *main_s, const ap_directive_t *d)
 {
     server_rec *s;
 
@@ -361,7 +362,7 @@ static void find_authtype(apr_pool_t *p, apr_hash_t *seen, server_rec *main_s,
         server_rec *s = owner;
 
         if (!strcasecmp(d->directive, "<VirtualHost")) {
-            s = vhost_of(main_s, d);
+            s = itsme_cfg_vhost_of(main_s, d);
             if (!s) {
                 ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_s,
                              "ITSME04100: no virtual host for <VirtualHost> at %s:%d",
@@ -449,7 +450,8 @@ int itsme_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         if (c->configured && !itsme_cfg_missing(c) && itsme_keys_check(ptemp, cur, c) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return OK;
+    /* itsme: every AuthType itsme section has a service code (service.c) */
+    return itsme_service_check(ptemp, s);
 }
 
 /* ---- post_config: the runtime ---- */

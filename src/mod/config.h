@@ -72,7 +72,8 @@ typedef struct {
     apr_array_header_t *sig_keys;    /* every ItsmeClientKey (const itsme_jwk_t *),
                                         published; NULL unset */
     apr_array_header_t *dec_keys;    /* ItsmeDecryptionKey: itsme_rp_key_t, NULL unset */
-    const char *service_code;        /* ItsmeServiceCode */
+    const char *service_code;        /* ItsmeServiceCode outside sections (a section's
+                                        own overrides it: service.c) */
     int expect_encryption;           /* ItsmeExpectEncryption 0/1, ITSME_UNSET: by profile */
     int request_object;              /* ItsmeRequestObject 0/1, ITSME_UNSET: by discovery */
     const char *jwks_uri;            /* ItsmeJWKSURI: path or absolute URL */
@@ -126,6 +127,8 @@ typedef struct {
                                         around (birthdate for age); NULL none */
     const char *scope;               /* ItsmeScope (extra raw scopes, space separated) */
     const char *acr_values;          /* ItsmeACRValues (as written, space separated) */
+    const char *service_code;        /* ItsmeServiceCode of a section (overrides the
+                                        server's, service.c); NULL unset */
     int pass_as;                     /* itsme_pass_e or ITSME_UNSET */
     const char *header_prefix;       /* NULL unset */
     const char *env_prefix;          /* NULL unset */
@@ -201,7 +204,6 @@ const char *itsme_keys_set_client_key(cmd_parms *cmd, void *dc, const char *file
                                       const char *kid);
 const char *itsme_keys_add_decryption_key(cmd_parms *cmd, void *dc, const char *file,
                                           const char *kid, const char *flag);
-const char *itsme_keys_set_service_code(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_keys_set_expect_encryption(cmd_parms *cmd, void *dc, int on);
 const char *itsme_keys_set_request_object(cmd_parms *cmd, void *dc, int on);
 const char *itsme_keys_set_jwks_uri(cmd_parms *cmd, void *dc, const char *arg);
@@ -238,6 +240,21 @@ const char *itsme_cmd_forwarded_headers(cmd_parms *cmd, void *dc, const char *ar
  * origin of ItsmeLogoutRedirectAllow. OK or HTTP_INTERNAL_SERVER_ERROR. */
 int itsme_logout_check(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c);
 /* ---- end proxies and logout ---- */
+
+/* ---- service.c: ItsmeServiceCode per server or section ---- */
+const char *itsme_cmd_service_code(cmd_parms *cmd, void *dc, const char *arg);
+/* The service code of a login under dc: the section's, else the server's. */
+const char *itsme_service_code(const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc);
+/* ItsmeScope of dc without service:<x> tokens (itsme profile: the request
+ * carries the location's own service only). */
+const char *itsme_service_extra_scope(apr_pool_t *p, const itsme_srv_cfg_t *sc,
+                                      const itsme_dir_cfg_t *dc);
+/* check_config: every AuthType itsme section of an itsme server has a
+ * service code (ITSME07100). OK or HTTP_INTERNAL_SERVER_ERROR. */
+int itsme_service_check(apr_pool_t *p, server_rec *main_s);
+/* The virtual host a <VirtualHost> node of the configuration tree made
+ * (config.c), or NULL. */
+server_rec *itsme_cfg_vhost_of(server_rec *main_s, const ap_directive_t *d);
 
 /* The directive table (cmds.c). */
 extern const command_rec itsme_cmds[];

@@ -288,17 +288,22 @@ static const char *return_url(request_rec *r)
 
 static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
                               const itsme_dir_cfg_t *dc, const itsme_metadata_t *md,
-                              itsme_state_t *st, const char **url, itsme_err_t **err)
+                              itsme_state_t *st, const itsme_session_t *held, const char **url,
+                              itsme_err_t **err)
 {
-    apr_array_header_t *wanted = dc->claims;
+    apr_array_header_t *wanted = itsme_stepup_wanted(r->pool, dc, held);
+    const char *service = itsme_service_code(sc, dc); /* this location's (service.c) */
     itsme_authz_req_t az;
     apr_status_t rv;
 
-    if (!wanted)
-        wanted = apr_array_make(r->pool, 1, sizeof(const char *));
+    if (sc->profile == ITSME_PROFILE_ITSME && !service)
+        return itsme_err_make(r->pool, err, ITSME_E_CONFIG, APR_EINVAL,
+                              "no ItsmeServiceCode applies to %s",
+                              ap_escape_logitem(r->pool, r->uri));
     memset(&az, 0, sizeof(az));
-    rv = itsme_claims_request(r->pool, sc->profile, wanted, dc->scope, sc->service_code,
-                              &az.scope, &az.claims, err);
+    rv = itsme_claims_request(r->pool, sc->profile, wanted,
+                              itsme_service_extra_scope(r->pool, sc, dc), service, &az.scope,
+                              &az.claims, err);
     if (rv != APR_SUCCESS)
         return rv;
     st->wanted_claims = wanted->nelts ? apr_array_pstrcat(r->pool, wanted, ' ') : NULL;
@@ -328,7 +333,8 @@ static int login_failed(request_rec *r, int status, const char *what, const itsm
                            "The login could not be started because of a server problem.");
 }
 
-int itsme_flow_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc)
+static int start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
+                 const itsme_session_t *held, const char *lacking)
 {
     apr_time_t now = apr_time_now();
     itsme_metadata_t *md = NULL;
@@ -340,7 +346,8 @@ int itsme_flow_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_
         return login_failed(r, HTTP_BAD_GATEWAY, "provider metadata", err);
     if (itsme_state_new(r->pool, return_url(r), now, &st, &err) != APR_SUCCESS)
         return login_failed(r, HTTP_INTERNAL_SERVER_ERROR, "state", err);
-    if (authz_url(r, sc, dc, md, st, &url, &err) != APR_SUCCESS)
+    st->step_up = held ? (lacking ? lacking : "") : NULL;
+    if (authz_url(r, sc, dc, md, st, held, &url, &err) != APR_SUCCESS)
         return login_failed(r, HTTP_INTERNAL_SERVER_ERROR, "authorization request", err);
     if (set_state_cookie(r, sc, st, &err) != APR_SUCCESS)
         return login_failed(r, HTTP_INTERNAL_SERVER_ERROR, "state cookie", err);
@@ -352,3 +359,13 @@ int itsme_flow_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_
     return HTTP_MOVED_TEMPORARILY;
 }
 
+int itsme_flow_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc)
+{
+    return start(r, sc, dc, NULL, NULL);
+}
+
+int itsme_flow_step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
+                       const itsme_session_t *held, const char *lacking)
+{
+    return start(r, sc, dc, held, lacking);
+}

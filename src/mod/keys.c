@@ -2,8 +2,9 @@
  * keys.c: the itsme direct profile's glue. The RP's own keys (ItsmeClientKey
  * for private_key_jwt and request objects, ItsmeDecryptionKey for encrypted
  * ID tokens and userinfo), the encryption policy (ItsmeExpectEncryption),
- * the request object (ItsmeRequestObject), the itsme service code and the
- * acr check. Their public JWK Set (ItsmeJWKSURI) is published by jwks.c.
+ * the request object (ItsmeRequestObject) and the acr check (the itsme
+ * service code: service.c). Their public JWK Set (ItsmeJWKSURI) is
+ * published by jwks.c.
  *
  * Keys are read once, when the configuration is read; they are checked at
  * check_config (so "httpd -t" catches a repeated kid) and the runtime key
@@ -32,7 +33,6 @@ APLOG_USE_MODULE(auth_itsme);
 
 #define KEYS_MAX_PEM_FILE (64 * 1024)
 #define KEYS_MAX_KID 128
-#define KEYS_MAX_SERVICE_CODE 128
 
 /* ---- directives ---- */
 
@@ -148,21 +148,6 @@ const char *itsme_keys_add_decryption_key(cmd_parms *cmd, void *dc, const char *
     return NULL;
 }
 
-const char *itsme_keys_set_service_code(cmd_parms *cmd, void *dc, const char *arg)
-{
-    apr_size_t n = 0;
-
-    (void)dc;
-    for (; arg[n]; n++)
-        if (!apr_isalnum(arg[n]) && arg[n] != '_' && arg[n] != '-')
-            return itsme_cmd_fail(cmd, "'%s' must match [A-Za-z0-9_-]+", arg);
-    if (n == 0 || n > KEYS_MAX_SERVICE_CODE)
-        return itsme_cmd_fail(cmd, "the service code must have 1 to %d characters",
-                    KEYS_MAX_SERVICE_CODE);
-    itsme_cmd_srv(cmd)->service_code = arg;
-    return NULL;
-}
-
 const char *itsme_keys_set_expect_encryption(cmd_parms *cmd, void *dc, int on)
 {
     (void)dc;
@@ -224,8 +209,7 @@ const char *itsme_keys_missing(const itsme_srv_cfg_t *c)
     if (c->profile == ITSME_PROFILE_ITSME) {
         if (!c->client_key)
             return "ItsmeClientKey";
-        if (!c->service_code)
-            return "ItsmeServiceCode";
+        /* ItsmeServiceCode: per server or per section (service.c) */
     }
     else if (!c->client_secret && !c->client_key) {
         return "ItsmeClientSecret";

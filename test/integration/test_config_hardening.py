@@ -352,14 +352,21 @@ def test_age_rule_not_met_denies_with_403(httpd, jar, expect_log):
     assert not [ln for ln in httpd.log_since(start) if "ITSME03006" in ln]   # the claim was there
 
 
-def test_session_made_elsewhere_without_the_claim_is_denied(httpd, jar, expect_log):
+def test_session_made_elsewhere_without_the_claim_steps_up(httpd, op, jar, expect_log):
     """A login at /dd (sub, given_name) made the session: the age rule at
-    /solo/adult denies it and the log names the missing claim."""
-    expect_log(r"AH01631")
-    expect_log(r"ITSME03006: Require itsme-claim age>=18: the session has no birthdate")
+    /solo/adult needs birthdate, so the browser goes to the OP once more
+    asking for it (claim step-up) and comes back to /solo/adult."""
+    expect_log(r"ITSME07104: the session lacks birthdate, which this location asks for")
+    expect_log(r"ITSME07101: step-up login of the same person")
     env_of(harness.curl(httpd.base + "/dd/", jar=jar, follow=True))
     r = harness.curl(httpd.base + "/solo/adult/env.py", jar=jar)
-    assert r.status == 403, r
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope = urllib.parse.parse_qs(urllib.parse.urlsplit(r.location).query)["scope"][0].split()
+    # what it lacks, and what it has (given_name: the broker's profile scope)
+    assert "date-of-birth" in scope and "profile" in scope, scope
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env.get("HTTP_X_ITSME_BIRTHDATE") == "1981-04-24", env
+    assert env.get("REQUEST_URI") == "/solo/adult/env.py", env
 
 
 def test_nested_rule_claims_add_to_inherited_itsme_claims(httpd, jar):

@@ -50,7 +50,9 @@ def assert_refused(workdir, name, conf, *needles):
 def test_itsme_profile_requires(workdir, keys, missing):
     conf = server_conf(DISCOVERY, "rp", keys, service_code=missing != "ItsmeServiceCode" and "SVC",
                        client_key=missing != "ItsmeClientKey", decryption_key=missing != "ItsmeDecryptionKey")
-    assert_refused(workdir, f"itsme-req-{missing}", conf, missing, "is missing")
+    # a protected location without a service code names its line (ITSME07100)
+    needles = ("ITSME07100", "has no itsme service code") if missing == "ItsmeServiceCode" else ("is missing",)
+    assert_refused(workdir, f"itsme-req-{missing}", conf, missing, *needles)
 
 
 def test_itsme_preset_requires_service_code(workdir, keys):

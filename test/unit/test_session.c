@@ -22,6 +22,7 @@ static itsme_session_t *sample(apr_pool_t *p)
     s->id_token = "eyJhbGciOi.x.y";
     s->acr = "http://itsme.services/V2/claim/acr_advanced";
     s->sid = "op-session-1";
+    s->not_given = "nin email";
     return s;
 }
 
@@ -54,12 +55,13 @@ START_TEST(round_trip)
     ck_assert_str_eq(out->id_token, in->id_token);
     ck_assert_str_eq(out->acr, in->acr);
     ck_assert_str_eq(out->sid, in->sid);
+    ck_assert_str_eq(out->not_given, "nin email");
     ck_assert_int_eq(apr_table_elts(out->claims)->nelts, 2);
     ck_assert_str_eq(apr_table_get(out->claims, "given_name"), "Jan \"J\" \xc3\xa9");
     ck_assert_str_eq(apr_table_get(out->claims, "birthdate"), "1981-04-01");
 
     /* optional parts absent; sub-second times truncate to seconds */
-    in->issuer = in->id_token = in->acr = in->sid = NULL;
+    in->issuer = in->id_token = in->acr = in->sid = in->not_given = NULL;
     in->claims = NULL;
     in->created = TU_NOW + 999999;
     json = itsme_session_serialize(p, in);
@@ -67,6 +69,7 @@ START_TEST(round_trip)
     ck_assert_ptr_null(out->issuer);
     ck_assert_ptr_null(out->id_token);
     ck_assert_ptr_null(out->acr);
+    ck_assert_ptr_null(out->not_given);
     ck_assert_ptr_nonnull(out->claims);
     ck_assert_int_eq(apr_table_elts(out->claims)->nelts, 0);
     ck_assert(out->created == TU_NOW);
@@ -183,6 +186,8 @@ static void same_session(const itsme_session_t *a, const itsme_session_t *b)
     same_str(a->issuer, b->issuer);
     same_str(a->id_token, b->id_token);
     same_str(a->acr, b->acr);
+    same_str(a->sid, b->sid);
+    same_str(a->not_given, b->not_given);
     ck_assert(a->created == b->created && a->expires == b->expires);
     ck_assert(a->last_seen == b->last_seen);
     ck_assert_int_eq(x->nelts, y->nelts);

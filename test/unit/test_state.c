@@ -92,6 +92,7 @@ START_TEST(round_trip)
                      APR_SUCCESS);
     s->wanted_claims = "sub nin birthdate";
     s->acr = "http://itsme.services/V2/claim/acr_basic";
+    s->step_up = "nin";
     json = itsme_state_serialize(p, s);
     ck_assert_ptr_nonnull(json);
     ck_assert_int_eq(itsme_state_parse(p, json, strlen(json), TU_NOW + SEC(30),
@@ -102,14 +103,16 @@ START_TEST(round_trip)
     ck_assert_str_eq(out->return_url, s->return_url);
     ck_assert_str_eq(out->wanted_claims, "sub nin birthdate");
     ck_assert_str_eq(out->acr, s->acr);
+    ck_assert_str_eq(out->step_up, "nin");
     ck_assert(out->created == TU_NOW);
 
-    s->wanted_claims = s->acr = NULL;
+    s->wanted_claims = s->acr = s->step_up = NULL;
     json = itsme_state_serialize(p, s);
     ck_assert_int_eq(itsme_state_parse(p, json, strlen(json), TU_NOW, 0, &out, NULL),
                      APR_SUCCESS);
     ck_assert_ptr_null(out->wanted_claims);
     ck_assert_ptr_null(out->acr);
+    ck_assert_ptr_null(out->step_up);
 
     s->nonce = NULL;
     ck_assert_ptr_null(itsme_state_serialize(p, s));

@@ -18,6 +18,9 @@ typedef struct {
     const char *return_url;     /* local path+query, or same-origin absolute URL */
     const char *wanted_claims;  /* space separated canonical names asked for (may be NULL) */
     const char *acr;            /* acr_values sent (may be NULL) */
+    const char *step_up;        /* a step-up of the browser's session: the claims
+                                   it lacked, space separated ("" for acr only);
+                                   NULL for a first login */
     apr_time_t created;
 } itsme_state_t;
 
@@ -38,7 +41,7 @@ char *itsme_state_serialize(apr_pool_t *p, const itsme_state_t *s);
 /* Parses and checks shape (all of state/nonce/verifier/return_url present,
  * state/nonce 22..128 base64url chars, verifier 43..128 unreserved chars,
  * return_url a local path "/..." (not "//" or "/\\") or an http(s) URL, no
- * control chars; wanted_claims/acr strings when present; no unknown fields:
+ * control chars; wanted_claims/acr/step_up strings when present; no unknown fields:
  * ITSME_E_INPUT) and age: created must lie in (now - max_age, now + 60s];
  * older -> ITSME_E_EXPIRED, further in the future -> ITSME_E_INPUT.
  * max_age <= 0 means ITSME_STATE_MAX_AGE. */

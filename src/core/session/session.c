@@ -3,7 +3,7 @@
  * time rules (absolute expiry, inactivity, clock sanity).
  *
  * {"v":1,"sub":"..","iss":"..","c":created,"e":expires,"l":last_seen,
- *  "cl":{"name":"text",..},"it":"id token","acr":"..","sid":".."}
+ *  "cl":{"name":"text",..},"it":"id token","acr":"..","sid":"..","ng":"c1 c2"}
  * Times are whole seconds since the epoch. Only json.h is used for JSON.
  *
  * Sessions are read on every request, and the general JSON parser spends
@@ -64,7 +64,8 @@ static itsme_json_t *session_tree(apr_pool_t *tmp, const itsme_session_t *s)
         || itsme_json_set(o, "cl", co.obj) != APR_SUCCESS
         || put_opt(o, "it", s->id_token) != APR_SUCCESS
         || put_opt(o, "acr", s->acr) != APR_SUCCESS
-        || put_opt(o, "sid", s->sid) != APR_SUCCESS) {
+        || put_opt(o, "sid", s->sid) != APR_SUCCESS
+        || put_opt(o, "ng", s->not_given) != APR_SUCCESS) {
         return NULL;
     }
     return o;
@@ -92,11 +93,11 @@ char *itsme_session_serialize(apr_pool_t *p, const itsme_session_t *s)
 
 /* ---- parsing ---------------------------------------------------------- */
 
-enum { K_V, K_SUB, K_ISS, K_C, K_E, K_L, K_CL, K_IT, K_ACR, K_SID };
+enum { K_V, K_SUB, K_ISS, K_C, K_E, K_L, K_CL, K_IT, K_ACR, K_SID, K_NG };
 static const char *const known_keys[] = { [K_V] = "v", [K_SUB] = "sub", [K_ISS] = "iss",
                                           [K_C] = "c", [K_E] = "e", [K_L] = "l",
                                           [K_CL] = "cl", [K_IT] = "it", [K_ACR] = "acr",
-                                          [K_SID] = "sid", NULL };
+                                          [K_SID] = "sid", [K_NG] = "ng", NULL };
 #define REQUIRED_KEYS ((1u << K_V) | (1u << K_SUB) | (1u << K_C) | (1u << K_E) | (1u << K_L))
 
 /* Index of key in known_keys, or -1. */
@@ -223,8 +224,9 @@ static apr_status_t read_fields(apr_pool_t *p, const itsme_json_t *o, itsme_sess
         return bad(p, err, "times c/e/l must be non-negative integers");
     }
     if (!opt_string(p, o, "iss", &s->issuer) || !opt_string(p, o, "it", &s->id_token)
-        || !opt_string(p, o, "acr", &s->acr) || !opt_string(p, o, "sid", &s->sid)) {
-        return bad(p, err, "iss/it/acr/sid must be strings");
+        || !opt_string(p, o, "acr", &s->acr) || !opt_string(p, o, "sid", &s->sid)
+        || !opt_string(p, o, "ng", &s->not_given)) {
+        return bad(p, err, "iss/it/acr/sid/ng must be strings");
     }
     return read_claims(p, o, s, err);
 }
@@ -481,7 +483,8 @@ static int fp_member(fp_t *f, itsme_session_t *s, unsigned int *seen)
     case K_CL: return fp_claims(f, s->claims);
     case K_IT: return (s->id_token = fp_string(f)) != NULL;
     case K_ACR: return (s->acr = fp_string(f)) != NULL;
-    default: return (s->sid = fp_string(f)) != NULL;
+    case K_SID: return (s->sid = fp_string(f)) != NULL;
+    default: return (s->not_given = fp_string(f)) != NULL;
     }
 }
 

@@ -23,6 +23,9 @@ typedef struct {
     const char *acr;          /* may be NULL */
     const char *sid;          /* the OP's session id (ID token "sid"), for
                                  OP-initiated logout; may be NULL */
+    const char *not_given;    /* canonical claims a login of this session asked
+                                 for and the OP did not give (space separated):
+                                 not asked again (claim step-up); may be NULL */
 } itsme_session_t;
 
 /* A session holds at most this many claims (serialize and parse refuse more). */

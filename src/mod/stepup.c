@@ -1,0 +1,191 @@
+/*
+ * stepup.c: claim step-up. A valid session that lacks a claim its location
+ * asks for (ItsmeClaims, the claims of its Require itsme-claim rules) sends
+ * the browser to the OP again, asking for what the session holds plus what
+ * it lacks, with the location's service (authn.c, flow.c). On return
+ * (callback.c) the same person's new claims are merged into the session,
+ * whose absolute expiry stays; another person's login replaces it.
+ *
+ * A claim the OP did not give when a login of this session asked for it is
+ * recorded in the session (not_given) and not asked again: the person gets
+ * the location's answer (its 403 page when a rule needs the claim), never a
+ * loop of logins.
+ */
+#include "httpd.h"
+#include "http_log.h"
+#include "apr_strings.h"
+
+#include "core/claims.h"
+#include "core/proto/state.h"
+#include "core/session/session.h"
+#include "mod/config.h"
+#include "mod/mod.h"
+
+APLOG_USE_MODULE(auth_itsme);
+
+/* The session's name for a wanted claim (age comes from birthdate). */
+static const char *held_as(const char *claim)
+{
+    return strcmp(claim, "age") ? claim : "birthdate";
+}
+
+/* 1 when the space-separated list has name. */
+static int in_list(const char *list, const char *name)
+{
+    apr_size_t n = strlen(name);
+    const char *at;
+
+    for (at = list; at && (at = strstr(at, name)) != NULL; at += n)
+        if ((at == list || at[-1] == ' ') && (at[n] == ' ' || at[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int has_claim(const itsme_session_t *s, const char *name)
+{
+    const char *v;
+
+    if (!strcmp(name, "sub") || !strcmp(name, "itsme_sub"))
+        return 1; /* the session's subject */
+    v = s->claims ? apr_table_get(s->claims, name) : NULL;
+    return v && *v;
+}
+
+static const char *append(apr_pool_t *p, const char *list, const char *name)
+{
+    if (in_list(list, name))
+        return list;
+    return list ? apr_pstrcat(p, list, " ", name, NULL) : name;
+}
+
+const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
+                                 const itsme_session_t *s)
+{
+    const char *out = NULL;
+    int i;
+
+    for (i = 0; dc->claims && i < dc->claims->nelts; i++) {
+        const char *name = held_as(APR_ARRAY_IDX(dc->claims, i, const char *));
+
+        if (!has_claim(s, name) && !in_list(s->not_given, name))
+            out = append(r->pool, out, name);
+    }
+    return out;
+}
+
+/* A claim of the session that a login can ask for by name (not one derived
+ * from another: the type and country of a national number). */
+static int askable(const char *name)
+{
+    return itsme_claim_is_canonical(name) && strcmp(name, "sub") && strcmp(name, "itsme_sub")
+           && strcmp(name, "nin_type") && strcmp(name, "nin_issuing_country");
+}
+
+apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc,
+                                        const itsme_session_t *held)
+{
+    apr_array_header_t *out;
+    const apr_array_header_t *all;
+    const apr_table_entry_t *e;
+    int i, j;
+
+    if (!held)
+        return dc->claims ? dc->claims : apr_array_make(p, 1, sizeof(const char *));
+    out = dc->claims ? apr_array_copy(p, dc->claims) : apr_array_make(p, 8, sizeof(const char *));
+    if (!held->claims)
+        return out;
+    all = apr_table_elts(held->claims);
+    e = (const apr_table_entry_t *)all->elts;
+    for (i = 0; i < all->nelts; i++) {
+        if (!askable(e[i].key))
+            continue;
+        for (j = 0; j < out->nelts && strcmp(APR_ARRAY_IDX(out, j, const char *), e[i].key); j++)
+            ;
+        if (j == out->nelts)
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p, e[i].key);
+    }
+    return out;
+}
+
+/* The claims asked (wanted, space separated) that s lacks, with those of
+ * `before` it still lacks. */
+static const char *not_given(apr_pool_t *p, const char *wanted, const char *before,
+                             const itsme_session_t *s)
+{
+    const char *lists[2] = {wanted, before}, *out = NULL;
+    char *copy, *last, *c;
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        copy = apr_pstrdup(p, lists[k] ? lists[k] : "");
+        for (last = NULL, c = apr_strtok(copy, " ", &last); c; c = apr_strtok(NULL, " ", &last))
+            if (!has_claim(s, held_as(c)))
+                out = append(p, out, held_as(c));
+    }
+    return out;
+}
+
+/* The session this browser had, when it is valid for this server. */
+static itsme_session_t *previous(request_rec *r, const itsme_srv_cfg_t *sc, apr_time_t now)
+{
+    itsme_session_t *old = NULL;
+
+    if (itsme_session_load(r, sc, &old, NULL, NULL) != APR_SUCCESS || !old->sub
+        || !itsme_cfg_issuer_fits(sc, old->issuer)
+        || itsme_session_check(old, now, itsme_cfg_inactivity(sc)) != ITSME_SESSION_OK)
+        return NULL;
+    return old;
+}
+
+static int set_claim(void *tbl, const char *key, const char *val)
+{
+    apr_table_set(tbl, key, val);
+    return 1;
+}
+
+/* The new login's claims over the old session's; its lifetime kept. */
+static itsme_session_t *merge(request_rec *r, const itsme_session_t *old,
+                              const itsme_session_t *s, const char *wanted)
+{
+    itsme_session_t *m = apr_pmemdup(r->pool, s, sizeof(*s));
+    int before;
+
+    m->claims = old->claims ? apr_table_copy(r->pool, old->claims) : apr_table_make(r->pool, 8);
+    before = apr_table_elts(m->claims)->nelts;
+    if (s->claims)
+        apr_table_do(set_claim, m->claims, s->claims, NULL);
+    if (old->expires < m->expires)
+        m->expires = old->expires;
+    m->not_given = not_given(r->pool, wanted, old->not_given, m);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "ITSME07101: step-up login of the same person: %d claim(s) added to the "
+                  "session, which keeps its expiry; not given: %s",
+                  apr_table_elts(m->claims)->nelts - before,
+                  m->not_given ? ap_escape_logitem(r->pool, m->not_given) : "none");
+    return m;
+}
+
+itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
+                                     const itsme_state_t *st, itsme_session_t *s)
+{
+    itsme_session_t *old;
+
+    s->not_given = not_given(r->pool, st->wanted_claims, NULL, s);
+    if (!st->step_up)
+        return s;
+    if (!(old = previous(r, sc, s->created))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ITSME07102: step-up login, but the session it was to complete has "
+                      "ended meanwhile: a new session");
+        return s;
+    }
+    if (strcmp(old->sub, s->sub) != 0 || !s->issuer || !old->issuer
+        || strcmp(old->issuer, s->issuer) != 0) {
+        /* no subject in the log: who they are is personal data */
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "ITSME07103: the step-up login is another person than the session's: "
+                      "the new login replaces the session entirely");
+        return s;
+    }
+    return merge(r, old, s, st->wanted_claims);
+}
