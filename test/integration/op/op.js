@@ -291,7 +291,10 @@ function makeFindAccount(accounts, profile, cfg) {
     return {
       accountId: id,
       async claims(use) {
-        const view = profile.view(acct);
+        // POST /_test/settings {"withhold": [...]}: an OP that does not give these
+        const kept = { ...acct };
+        for (const k of cfg.withhold || []) delete kept[k];
+        const view = profile.view(kept);
         return use === 'id_token' && userinfoOnly.has(clientId) ? { sub: view.sub } : view;
       },
     };
@@ -392,6 +395,23 @@ function interactionMiddleware(provider, cfg, accounts, log) {
   };
 }
 
+// POST /_test/settings {"account": "id" | null, "withhold": ["nin", ...]}:
+// who logs in at the next login prompt (null: back to the configured one),
+// and the account's claims the OP stops giving (canonical account keys).
+function settingsMiddleware(cfg, accounts) {
+  const initial = cfg.account;
+  return async (ctx, next) => {
+    if (ctx.path !== '/_test/settings' || ctx.method !== 'POST') return next();
+    const body = await readJsonBody(ctx);
+    if (body.account !== undefined) {
+      if (body.account !== null && !accounts[body.account]) return answer(ctx, 400, { error: 'unknown account' });
+      cfg.account = body.account === null ? initial : body.account;
+    }
+    if (body.withhold !== undefined) cfg.withhold = Array.isArray(body.withhold) ? body.withhold : [];
+    return answer(ctx, 200, { account: cfg.account || null, withhold: cfg.withhold || [] });
+  };
+}
+
 function requestLogMiddleware(log) {
   return async (ctx, next) => {
     if (ctx.path === '/_test/log') {
@@ -415,6 +435,11 @@ function requestLogMiddleware(log) {
       if (log.length > 500) log.shift();
       await next();
       entry.status = ctx.status;
+      // what the OP resolved, from the (decrypted) request object when one was sent
+      if (ctx.path === '/auth' && ctx.oidc?.params) {
+        const { scope, claims, acr_values: acrValues } = ctx.oidc.params;
+        entry.resolved = { request_object: !!ctx.query.request, scope, claims, acr_values: acrValues };
+      }
       if (ctx.oidc?.client) entry.client_id = ctx.oidc.client.clientId;
       // the ID token's session facts (sid: Back/Front-Channel Logout tests)
       const idt = ctx.path === '/token' && ctx.body && typeof ctx.body === 'object' ? ctx.body.id_token : undefined;
@@ -702,6 +727,7 @@ async function main() {
   allowRedirectPattern(provider, cfg.redirectUriPattern);
   const log = [];
   provider.use(requestLogMiddleware(log));
+  provider.use(settingsMiddleware(cfg, accounts));
   provider.use(interactionMiddleware(provider, cfg, accounts, log));
   provider.use(logoutMiddleware(provider, jwks, log, frontchannel));
   patchLogout(provider, accounts, profile, log);
