@@ -153,5 +153,8 @@ def test_example_config_starts(workdir, keys):
     for name, path in (("rp-sig.pem", keys.sig), ("rp-enc.pem", keys.enc), ("session.key", passfile)):
         text = text.replace(f"/etc/apache2/itsme/{name}", str(path))
     assert "/etc/apache2/itsme/" not in text.split("<VirtualHost", 1)[1], text
+    # two itsme services in the one virtual host (issue 10)
+    codes = [ln.split()[1] for ln in text.splitlines() if ln.strip().startswith("ItsmeServiceCode ")]
+    assert len(set(codes)) == 2, codes
     started, out = startup(workdir, "itsme-example", text)
     assert started, out
