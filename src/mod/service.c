@@ -9,10 +9,10 @@
  * check_config ("httpd -t") refuses an itsme server where a section with
  * AuthType itsme ends up with no service code: none for the server, none in
  * the section or a section around it, and no <Location> whose path is a
- * prefix of the section's (those merge onto it) sets one. What it cannot see
- * (a regular-expression section, a main-server section that a virtual host
- * inherits) is caught when a login starts: its page says the login is not
- * configured, and the log says why.
+ * prefix of the section's (those merge onto it; <Location /> covers every
+ * section) sets one. What it cannot see (.htaccess, a main-server section
+ * that a virtual host without a code inherits) is caught when a login
+ * starts: its page says the login is not configured, and the log says why.
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -131,9 +131,12 @@ static int prefix_in(apr_pool_t *p, const ap_directive_t *top, const char *path)
         const char *lp = location_path(p, d);
         apr_size_t n = lp ? strlen(lp) : 0;
 
-        if (!lp || !sets_code(d->first_child) || strncmp(lp, path ? path : "", n) != 0)
+        if (!lp || !sets_code(d->first_child))
             continue;
-        if (!strcmp(lp, "/") || (path && (path[n] == '\0' || path[n] == '/' || lp[n - 1] == '/')))
+        if (!strcmp(lp, "/")) /* every URL */
+            return 1;
+        if (path && !strncmp(lp, path, n)
+            && (path[n] == '\0' || path[n] == '/' || lp[n - 1] == '/'))
             return 1;
     }
     return 0;

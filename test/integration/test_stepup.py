@@ -337,3 +337,18 @@ def test_bad_service_code_is_refused(workdir, keys):
     rc, out, _ = configtest(workdir, keys, "svc-bad", AUTH_SVC,
                             "<Location /x>\n    AuthType itsme\n    ItsmeServiceCode bad/code\n</Location>\n")
     assert rc != 0 and "ItsmeServiceCode" in out, out
+
+
+def test_location_root_code_covers_every_section(workdir, keys):
+    locs = (f"<Location />\n    ItsmeServiceCode {AUTH_SVC}\n</Location>\n"
+            f'<Directory "{workdir}/svc-root/htdocs/app">\n    AuthType itsme\n    Require valid-user\n</Directory>\n'
+            "<LocationMatch ^/api/>\n    AuthType itsme\n    Require valid-user\n</LocationMatch>\n")
+    rc, out, _ = configtest(workdir, keys, "svc-root", None, locs)
+    assert rc == 0, out
+
+
+def test_regex_section_without_a_code_is_refused(workdir, keys):
+    locs = (f"<Location /app>\n    ItsmeServiceCode {AUTH_SVC}\n</Location>\n"
+            "<LocationMatch ^/app/api/>\n    AuthType itsme\n    Require valid-user\n</LocationMatch>\n")
+    rc, out, _ = configtest(workdir, keys, "svc-regex", None, locs)
+    assert rc != 0 and "ITSME07100" in out, out
