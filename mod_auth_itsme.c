@@ -22,7 +22,10 @@
 static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              server_rec *s)
 {
-    int rc = itsme_config_post(pconf, plog, ptemp, s);
+    int rc;
+
+    itsme_confwarn_post_config(pconf); /* warnings kept while the configuration was read */
+    rc = itsme_config_post(pconf, plog, ptemp, s);
 
     if (rc == OK)
         rc = itsme_keys_post_config(pconf, s); /* itsme direct profile: RP keys, JWKS */
@@ -101,6 +104,7 @@ static void itsme_register_hooks(apr_pool_t *p)
     /* check_config runs for "httpd -t" too (post_config does not) */
     ap_hook_pre_config(itsme_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(itsme_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_test_config(itsme_confwarn_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(itsme_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(itsme_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(itsme_header_parser, NULL, NULL, APR_HOOK_REALLY_FIRST);
