@@ -37,6 +37,17 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     return rc;
 }
 
+/* A refused configuration: its warnings may tell why, log them with the errors. */
+static int itsme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    int rc = itsme_config_check(pconf, plog, ptemp, s);
+
+    if (rc != OK)
+        itsme_confwarn_log(pconf);
+    return rc;
+}
+
 static int itsme_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog;
@@ -103,7 +114,7 @@ static void itsme_register_hooks(apr_pool_t *p)
     itsme_crypto_global_init();
     /* check_config runs for "httpd -t" too (post_config does not) */
     ap_hook_pre_config(itsme_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(itsme_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(itsme_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_test_config(itsme_confwarn_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(itsme_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(itsme_post_config, NULL, NULL, APR_HOOK_MIDDLE);

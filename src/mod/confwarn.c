@@ -11,7 +11,8 @@
  * configuration) and logged once logging works: by test_config under
  * "apache2 -t" (to the console, as httpd's own checks), else by
  * post_config (to that server's error log) of the passes that serve, not
- * of the preflight pass whose configuration httpd throws away at once.
+ * of the preflight pass whose configuration httpd throws away at once;
+ * when check_config refuses the configuration, along with its errors.
  * An .htaccess file, read at request time, is logged to straight away.
  */
 #include <stdarg.h>
@@ -65,7 +66,7 @@ void itsme_cmd_warn(cmd_parms *cmd, const char *fmt, ...)
     w->msg = apr_pstrdup(cmd->server->process->pconf, msg);
 }
 
-static void flush(apr_pool_t *pconf)
+void itsme_confwarn_log(apr_pool_t *pconf)
 {
     apr_array_header_t *list = pending(pconf, 0);
     int i;
@@ -82,11 +83,11 @@ static void flush(apr_pool_t *pconf)
 void itsme_confwarn_test_config(apr_pool_t *pconf, server_rec *s)
 {
     (void)s;
-    flush(pconf);
+    itsme_confwarn_log(pconf);
 }
 
 void itsme_confwarn_post_config(apr_pool_t *pconf)
 {
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
-        flush(pconf);
+        itsme_confwarn_log(pconf);
 }

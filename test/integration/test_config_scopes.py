@@ -150,3 +150,40 @@ def test_login_then_inheriting_and_overriding_locations(httpd, jar):
     assert env.get("REMOTE_USER") == SUB
     assert env.get("HTTP_X_ITSME_SUB") == SUB and env.get("HTTP_X_ITSME_FAMILY_NAME") == "Legrand", env
     assert not [k for k in env if k.startswith("ITSME_")], env
+
+
+def test_refused_configuration_prints_its_warnings_too(workdir, test_op):
+    conf = itsme_server_conf(test_op.discovery, None, BASIC_CLIENT["client_secret"])
+    h = harness.Httpd(workdir, "scopes_refused", "", locations="")
+    h.server_directives = (f"<VirtualHost 127.0.0.1:{h.port}>\n{conf}\n<Location /w>\n    AuthType itsme\n"
+                           "    Require itsme-claim givenname:x\n</Location>\n</VirtualHost>\n")
+    t = h.configtest()
+    out = t.stdout + t.stderr
+    assert t.returncode != 0 and "ItsmeClientID is missing" in out, out
+    assert len(re.findall(WARN_03000, out)) == 1, out
+
+
+def test_main_server_warnings_reach_its_error_log_once(workdir, test_op):
+    """The same directives in the main server: -t prints each warning once,
+    a start writes each once to the error log (not to the console)."""
+    key = workdir / "scopes-open.pem"
+    if not key.exists():
+        itsme_support.make_rsa_key(key)
+    key.chmod(0o644)
+    conf = itsme_server_conf(test_op.discovery, BASIC_CLIENT["client_id"], BASIC_CLIENT["client_secret"],
+                             f"ItsmeDecryptionKey {key} enc-open\n")
+    h = harness.Httpd(workdir, "scopes_main", conf,
+                      locations="<Location /w>\n    AuthType itsme\n    Require itsme-claim givenname:x\n"
+                                "</Location>\n")
+    t = h.configtest()
+    out = t.stdout + t.stderr
+    assert t.returncode == 0, out
+    assert len(re.findall(WARN_02000, out)) == 1 and len(re.findall(WARN_03000, out)) == 1, out
+    h.start()
+    try:
+        log = "\n".join(h.log_since(0))
+        assert len(re.findall(WARN_02000, log)) == 1 and len(re.findall(WARN_03000, log)) == 1, log
+        console = h.stderr.read_text(errors="replace")
+        assert "ITSME02000" not in console and "ITSME03000" not in console, console
+    finally:
+        h.stop()
