@@ -22,7 +22,10 @@
 static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                              server_rec *s)
 {
-    int rc = itsme_config_post(pconf, plog, ptemp, s);
+    int rc;
+
+    itsme_confwarn_post_config(pconf); /* warnings kept while the configuration was read */
+    rc = itsme_config_post(pconf, plog, ptemp, s);
 
     if (rc == OK)
         rc = itsme_keys_post_config(pconf, s); /* itsme direct profile: RP keys, JWKS */
@@ -31,6 +34,17 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
+    return rc;
+}
+
+/* A refused configuration: its warnings may tell why, log them with the errors. */
+static int itsme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    int rc = itsme_config_check(pconf, plog, ptemp, s);
+
+    if (rc != OK)
+        itsme_confwarn_log(pconf);
     return rc;
 }
 
@@ -100,7 +114,8 @@ static void itsme_register_hooks(apr_pool_t *p)
     itsme_crypto_global_init();
     /* check_config runs for "httpd -t" too (post_config does not) */
     ap_hook_pre_config(itsme_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(itsme_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(itsme_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_test_config(itsme_confwarn_test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(itsme_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(itsme_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(itsme_header_parser, NULL, NULL, APR_HOOK_REALLY_FIRST);

@@ -2,10 +2,13 @@
 """Project lint: the rules in design.md that a compiler does not check.
 
   - every log tag ITSMEnnnnn is used at exactly one call site;
-  - every ap_log_*error call in the glue starts its format with a tag;
+  - every ap_log_*error call in the glue, and every itsme_cmd_warn (a
+    configuration warning logged later), starts its format with a tag;
   - every directive in the command table is documented in docs/directives.md
     (a "## Name" section) and named in README.md, and every documented
     directive exists;
+  - the "**Context:**" line of each documented directive matches the scope
+    flags of its command table entry (server, directory, .htaccess);
   - libitsme (src/core) never includes httpd headers; only json.c includes
     jansson, only http_client.c includes curl; nothing in src/ uses cjose;
   - no C file under src/ is longer than 800 lines.
@@ -48,12 +51,12 @@ def check_tags_unique(files):
 
 def check_glue_calls_tagged(files):
     problems = []
-    call = re.compile(r"\bap_log_(?:r|c|p)?error\s*\(")
+    call = re.compile(r"\b(?:ap_log_(?:r|c|p)?error|itsme_cmd_warn)\s*\(")
     for path in files:
         if not (rel(path).startswith("src/mod/") or rel(path) == "mod_auth_itsme.c"):
             continue
-        if rel(path) == "src/mod/logbind.c":
-            continue  # the one binding that prints the core's own tags
+        if not path.endswith(".c") or rel(path) in ("src/mod/logbind.c", "src/mod/confwarn.c"):
+            continue  # the bindings that print tags their callers wrote
         text = read(path)
         for m in call.finditer(text):
             q = text.find('"', m.end())
@@ -75,6 +78,76 @@ def check_directives_documented(files):
     problems += [f"{d} is not named in README.md" for d in sorted(code) if not re.search(r"\b%s\b" % d, readme)]
     if not code:
         problems.append("no directives found in the command table")
+    return problems
+
+
+def split_args(text, start):
+    """The top-level comma-separated arguments of the call whose '(' is at start."""
+    args, depth, cur, i = [], 0, "", start + 1
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            cur += text[i:j + 1]
+            i = j + 1
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                args.append(cur.strip())
+                return args
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(cur.strip())
+            cur = ""
+            i += 1
+            continue
+        cur += ch
+        i += 1
+    return args
+
+
+def context_of(flags):
+    """The docs' Context text for a req_override expression's flag names."""
+    where = []
+    if "RSRC_CONF" in flags:
+        where.append("server")
+    htaccess = any(f.startswith("OR_") for f in flags)
+    if "ACCESS_CONF" in flags or htaccess:
+        where.append("directory" if htaccess else "directory (not `.htaccess`)")
+    return ", ".join(where)
+
+
+def check_directive_scopes(files):
+    code = {}
+    for path in files:
+        text = read(path)
+        macros = dict(re.findall(r"^#define\s+(\w+)\s+(.+)$", text, re.M))
+        for m in re.finditer(r"AP_INIT_\w+\(", text):
+            args = split_args(text, m.end() - 1)
+            name = re.fullmatch(r'"(Itsme\w+)"', args[0]) if args else None
+            if not name or len(args) < 4:
+                continue
+            expr = args[3]
+            for _ in range(3):
+                expr = re.sub(r"\b[A-Z_]+\b", lambda t: macros.get(t.group(0), t.group(0)), expr)
+            code[name.group(1)] = context_of(set(re.findall(r"\b[A-Z_]+\b", expr)))
+    docs = read(os.path.join(REPO, "docs/directives.md"))
+    problems = []
+    for sec in re.split(r"^(?=## )", docs, flags=re.M):
+        name = re.match(r"## (Itsme\w+)\s*$", sec, re.M)
+        if not name or name.group(1) not in code:
+            continue
+        ctx = re.search(r"^- \*\*Context:\*\* (.+?)\s*$", sec, re.M)
+        want = code[name.group(1)]
+        if not ctx:
+            problems.append(f"docs/directives.md: {name.group(1)} has no **Context:** line ({want})")
+        elif ctx.group(1) != want:
+            problems.append(f"docs/directives.md: {name.group(1)} Context is '{ctx.group(1)}', "
+                            f"the command table says '{want}'")
     return problems
 
 
@@ -111,6 +184,7 @@ CHECKS = [
     ("log tags unique", check_tags_unique),
     ("glue log calls tagged", check_glue_calls_tagged),
     ("directives documented", check_directives_documented),
+    ("directive scopes documented", check_directive_scopes),
     ("core layering", check_layering),
     ("file length", check_file_length),
 ]

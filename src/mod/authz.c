@@ -204,11 +204,11 @@ static const char *claim_parse_line(cmd_parms *cmd, const char *line, const void
     if (err)
         return apr_pstrcat(cmd->pool, "Require itsme-claim: ", err, NULL);
     if (!itsme_claim_is_canonical(rule->claim))
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "ITSME03000: %s:%d: Require itsme-claim: '%s' is not a canonical claim "
-                     "name; only a pass-through claim of that name can match",
-                     cmd->directive ? cmd->directive->filename : "?",
-                     cmd->directive ? cmd->directive->line_num : 0, rule->claim);
+        itsme_cmd_warn(cmd,
+                       "ITSME03000: %s:%d: Require itsme-claim: '%s' is not a canonical claim "
+                       "name; only a pass-through claim of that name can match",
+                       cmd->directive ? cmd->directive->filename : "?",
+                       cmd->directive ? cmd->directive->line_num : 0, rule->claim);
     want_rule_claim(cmd, rule);
     *parsed = rule;
     return NULL;

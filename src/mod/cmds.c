@@ -348,7 +348,7 @@ static const char *set_ca_bundle(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* ---- directory scope (and ItsmeHeaderPrefix, both) ---- */
+/* ---- directory scope, defaults at server scope (ItsmeHeaderPrefix: not .htaccess) ---- */
 
 static const char *add_claim(cmd_parms *cmd, void *dcv, const char *arg)
 {
@@ -451,7 +451,11 @@ static const char *set_unauth(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
-#define DIR_SCOPE (OR_AUTHCFG | ACCESS_CONF)
+/* A location's directives: also accepted in the main server and in a
+ * <VirtualHost>, where they set the default of every section of that
+ * server (httpd hands the setter the server's own directory record, which
+ * every section's record is merged onto). */
+#define DIR_SCOPE (RSRC_CONF | ACCESS_CONF | OR_AUTHCFG)
 
 const command_rec itsme_cmds[] = {
     AP_INIT_TAKE12("ItsmeProvider", set_provider, NULL, RSRC_CONF,

@@ -3,7 +3,10 @@
  *
  * Server scope (per virtual host): who the OP is and who we are to it.
  * Directory scope (<Location>, .htaccess with AuthConfig): what a location
- * asks for and how it treats callers. Defaults live only in the getters.
+ * asks for and how it treats callers; also accepted at server scope, as the
+ * default of the server's sections (its own directory record, created with
+ * dir NULL, is the base every section is merged onto). Defaults live only
+ * in the getters.
  * Unset is NULL for pointers and ITSME_UNSET for numbers, so a virtual host
  * inherits from the main server and a <Location> from its enclosing one.
  */
@@ -182,6 +185,12 @@ int itsme_cfg_cookie_persistent(const itsme_srv_cfg_t *c);
  * (marked as using the module), and "<Directive>: <message>" for errors. */
 itsme_srv_cfg_t *itsme_cmd_srv(cmd_parms *cmd);
 const char *itsme_cmd_fail(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A warning about the configuration, fmt starting with its "ITSMEnnnnn: "
+ * tag: logged at warning level against cmd->server once logging works
+ * (confwarn.c: test_config under "apache2 -t", else post_config), at once
+ * from an .htaccess file. */
+void itsme_cmd_warn(cmd_parms *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* ---- itsme direct profile: keys.c, jwks.c ---- */

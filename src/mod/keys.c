@@ -63,9 +63,11 @@ static const char *read_key_file(cmd_parms *cmd, const char *name, char **buf,
         return itsme_cmd_fail(cmd, "cannot read key file %s", name);
     (*buf)[*len] = '\0';
     if (fi.protection & APR_FPROT_WREAD)
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
-                     "ITSME02000: %s: the private key file %s can be read by every user; "
-                     "make it readable by root only (chmod 600)", cmd->cmd->name, name);
+        itsme_cmd_warn(cmd,
+                       "ITSME02000: %s:%d: %s: the private key file %s can be read by every "
+                       "user; make it readable by root only (chmod 600)",
+                       cmd->directive ? cmd->directive->filename : "?",
+                       cmd->directive ? cmd->directive->line_num : 0, cmd->cmd->name, name);
     return NULL;
 }
 

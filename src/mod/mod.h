@@ -68,6 +68,15 @@ typedef struct {
 request_rec *itsme_initial_request(request_rec *r);
 itsme_req_t *itsme_req(request_rec *r);
 
+/* ---- confwarn.c: warnings kept while the configuration is read ---- */
+/* Logs them (warning level, each against its server) and forgets them. */
+void itsme_confwarn_log(apr_pool_t *pconf);
+/* test_config hook ("apache2 -t"): itsme_confwarn_log. */
+void itsme_confwarn_test_config(apr_pool_t *pconf, server_rec *s);
+/* From post_config: logs and forgets them, except in httpd's preflight
+ * pass (its configuration is read again, and warned about, straight after). */
+void itsme_confwarn_post_config(apr_pool_t *pconf);
+
 /* ---- logbind.c ---- */
 void itsme_logger_request(itsme_logger_t *l, request_rec *r);
 void itsme_logger_server(itsme_logger_t *l, server_rec *s, apr_pool_t *p);
