@@ -166,9 +166,7 @@ static int not_ready(request_rec *r, const itsme_srv_cfg_t *sc)
                   ap_escape_logitem(r->pool, r->uri),
                   r->server->server_hostname ? r->server->server_hostname : "(unnamed)",
                   itsme_cfg_missing(sc) ? itsme_cfg_missing(sc) : "runtime");
-    return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, "Login not configured",
-                           "This location requires a login that is not configured on "
-                           "this server.");
+    return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, ITSME_PAGE_NOT_CONFIGURED, NULL);
 }
 
 /* No valid session: log why, expire a bad cookie, then the unauth action. */
