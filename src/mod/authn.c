@@ -114,6 +114,9 @@ static int deny_401(request_rec *r, const char *error)
 {
     itsme_www_authenticate(r, error);
     itsme_no_store(r);
+    itsme_page_note(r, ITSME_PAGE_LOGIN_REQUIRED);
+    if (!itsme_page_error_document(r, HTTP_UNAUTHORIZED))
+        itsme_page_error_body(r, HTTP_UNAUTHORIZED, ITSME_PAGE_LOGIN_REQUIRED);
     return HTTP_UNAUTHORIZED;
 }
 

@@ -52,8 +52,6 @@ APLOG_USE_MODULE(auth_itsme);
 #define RULE_MAX_YEARS 200
 #define NOTE_FORBIDDEN "itsme-authz-forbidden"
 #define NOTE_CLAIM_DENIED "itsme-authz-claim-denied"
-#define NOTE_OWN_PAGE "itsme-authz-own-page"
-#define CHARSET_FILTER "ITSME_PAGE_CHARSET"
 #define RULE_GRAMMAR "claim, claim:v1[,v2...], claim~regex, age>=N, age>N, age<=N or age<N"
 
 typedef enum { RULE_PRESENT, RULE_ONE_OF, RULE_REGEX, RULE_AGE } rule_kind_e;
@@ -339,10 +337,7 @@ static void error_body(request_rec *r, int status, itsme_page_e page)
         ap_custom_response(r, HTTP_UNAUTHORIZED, doc[0] == '"' ? doc + 1 : doc);
         return;
     }
-    ap_custom_response(r, HTTP_UNAUTHORIZED, itsme_page_html(r, page, NULL, NULL));
-    apr_table_setn(r->notes, NOTE_OWN_PAGE, "1");
-    apr_table_setn(r->subprocess_env, "suppress-error-charset", "1");
-    itsme_page_headers(r);
+    itsme_page_error_body(r, HTTP_UNAUTHORIZED, page);
 }
 
 static itsme_page_e denial_page(request_rec *r)
@@ -371,15 +366,6 @@ static int note_failure(request_rec *r, const char *type)
     return OK;
 }
 
-/* Our page is UTF-8: its Content-Type says so (ap_send_error_response
- * sets a bare text/html after insert_error_filter). */
-static apr_status_t charset_filter(ap_filter_t *f, apr_bucket_brigade *bb)
-{
-    ap_set_content_type(f->r, "text/html; charset=utf-8");
-    ap_remove_output_filter(f);
-    return ap_pass_brigade(f->next, bb);
-}
-
 /* The request of a local ErrorDocument standing in for our 403: its status
  * is the 401 ap_die saw; the person is told 403. */
 static void forbidden_redirect(request_rec *r)
@@ -396,8 +382,6 @@ static void forbidden_redirect(request_rec *r)
 /* Runs inside ap_send_error_response, before the status line is written. */
 static void forbidden_status(request_rec *r)
 {
-    if (r->status == HTTP_UNAUTHORIZED && apr_table_get(r->notes, NOTE_OWN_PAGE))
-        ap_add_output_filter(CHARSET_FILTER, NULL, r, r->connection);
     if (r->status != HTTP_UNAUTHORIZED || !apr_table_get(r->notes, NOTE_FORBIDDEN))
         return;
     r->status = HTTP_FORBIDDEN;
@@ -418,5 +402,4 @@ void itsme_authz_register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(note_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(forbidden_status, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_filter(forbidden_redirect, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_register_output_filter(CHARSET_FILTER, charset_filter, NULL, AP_FTYPE_CONTENT_SET);
 }

@@ -97,6 +97,13 @@ int itsme_page_send_detail(request_rec *r, int status, itsme_page_e page, const 
 /* httpd's ErrorDocument (or ap_custom_response) for status as core keeps
  * it (a text begins with '"'), or NULL. */
 const char *itsme_page_error_document(request_rec *r, int status);
+/* For an error httpd sends itself (ap_die for a status a hook returned):
+ * our page as its body for `status` (the caller has checked that httpd has
+ * no ErrorDocument for the status the person gets), with its headers and a
+ * UTF-8 Content-Type. */
+void itsme_page_error_body(request_rec *r, int status, itsme_page_e page);
+/* The charset filter and its insert_error_filter hook. */
+void itsme_page_register_hooks(apr_pool_t *p);
 /* Headers of our own page: nosniff, its CSP, Content-Language, Vary. */
 void itsme_page_headers(request_rec *r);
 /* ITSME_ERROR and ITSME_LANG in r->subprocess_env. */

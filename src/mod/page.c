@@ -10,6 +10,7 @@
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
+#include "util_filter.h"
 #include "mod_core.h"
 #include "apr_strings.h"
 
@@ -19,6 +20,8 @@
 APLOG_USE_MODULE(auth_itsme);
 
 #define BACK_MAX 2048 /* longest URL a page links back to */
+#define NOTE_OWN_PAGE "itsme-own-error-page"
+#define CHARSET_FILTER "ITSME_PAGE_CHARSET"
 
 /* Plain, readable on a phone, nothing loaded from elsewhere. */
 #define PAGE_STYLE                                                                      \
@@ -137,6 +140,36 @@ int itsme_page_send_detail(request_rec *r, int status, itsme_page_e page, const 
 int itsme_page_send(request_rec *r, int status, itsme_page_e page, const char *back)
 {
     return itsme_page_send_detail(r, status, page, back, NULL);
+}
+
+void itsme_page_error_body(request_rec *r, int status, itsme_page_e page)
+{
+    ap_custom_response(r, status, itsme_page_html(r, page, NULL, NULL));
+    apr_table_setn(r->notes, NOTE_OWN_PAGE, "1");
+    apr_table_setn(r->subprocess_env, "suppress-error-charset", "1");
+    itsme_page_headers(r);
+}
+
+/* Our page is UTF-8: its Content-Type says so (ap_send_error_response
+ * sets a bare text/html after insert_error_filter). */
+static apr_status_t charset_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "text/html; charset=utf-8");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void own_page_charset(request_rec *r)
+{
+    if (apr_table_get(r->notes, NOTE_OWN_PAGE))
+        ap_add_output_filter(CHARSET_FILTER, NULL, r, r->connection);
+}
+
+void itsme_page_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_register_output_filter(CHARSET_FILTER, charset_filter, NULL, AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(own_page_charset, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 void itsme_www_authenticate(request_rec *r, const char *error)

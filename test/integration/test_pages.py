@@ -28,6 +28,8 @@ def locations(index_file):
     return "\n".join([
         harness.default_locations(),
         f'AliasMatch "^/r/[^/]+/?$" "{index_file}"',
+        f'AliasMatch "^/api/?$" "{index_file}"',
+        "<Location /api>\n    AuthType itsme\n    ItsmeUnauthAction 401\n    Require valid-user\n</Location>",
         "<Location /r/senior>\n    AuthType itsme\n    Require itsme-claim age>=65\n</Location>",
         "<Location /r/nobody>\n    AuthType itsme\n    Require user nobody\n</Location>",
         "<Location /r/cgi-denied>\n    AuthType itsme\n    Require itsme-claim age>=65\n"
@@ -50,7 +52,8 @@ def httpd_ed(workdir, test_op):
     403 a static file; German by default; fixed ui_locales."""
     conf = itsme_server_conf(test_op.discovery, BASIC_CLIENT["client_id"], BASIC_CLIENT["client_secret"],
                              "ItsmeDefaultLanguage de\nItsmeUILocales nl-BE fr-BE\n"
-                             "ErrorDocument 400 /open/cgi/env.py\nErrorDocument 403 /open/403.html\n")
+                             "ErrorDocument 400 /open/cgi/env.py\nErrorDocument 403 /open/403.html\n"
+                             "ErrorDocument 401 /open/cgi/env.py\n")
     h = start_httpd(workdir, "pages_ed", conf, locations=locations(workdir / "pages_ed/htdocs/app/index.html"))
     (h.dir / "htdocs/open/403.html").write_text("<html><body>site's own 403 page</body></html>\n")
     yield h
@@ -154,6 +157,20 @@ def test_denied_pages_are_localized_with_charset(httpd, tmp_path, expect_log):
     assert r.status == 403, r
     assert_page(r, "de", "Zugriff verweigert")
     assert "Bedingungen" not in r.body, r.body  # access_denied, not claim_denied
+
+
+def test_api_401_page_is_localized(httpd):
+    r = harness.curl(httpd.base + "/api", headers=["Accept-Language: de-BE, fr;q=0.5"])
+    assert r.status == 401 and (r.header("WWW-Authenticate") or "").startswith("itsme "), r
+    assert_page(r, "de", "Anmeldung erforderlich")
+
+
+def test_error_document_401(httpd_ed):
+    r = harness.curl(httpd_ed.base + "/api", headers=["Accept-Language: fr-BE"])
+    assert r.status == 401 and (r.header("WWW-Authenticate") or "").startswith("itsme "), r
+    env = r.json()["env"]
+    assert env.get("REDIRECT_ITSME_ERROR") == "login_required", env
+    assert env.get("REDIRECT_ITSME_LANG") == "fr", env
 
 
 def test_signed_out_page_links_to_the_post_logout_target(httpd, jar, expect_log):
