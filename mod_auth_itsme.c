@@ -124,6 +124,7 @@ static void itsme_register_hooks(apr_pool_t *p)
     ap_hook_check_authn(itsme_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     itsme_authz_register_hooks(p); /* Require itsme-claim, denial answers */
+    itsme_page_register_hooks(p);  /* our error pages' charset */
 }
 
 AP_DECLARE_MODULE(auth_itsme) = {

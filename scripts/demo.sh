@@ -5,10 +5,14 @@
 # broker profile: a Signicat-like OpenID Connect broker with a client secret,
 # not itsme's own OP) on 127.0.0.1:9400 and httpd with mod_auth_itsme on
 # 127.0.0.1:8080 protecting /app, whose page shows the claims the module
-# passed on. Open http://127.0.0.1:8080/app/ ; Ctrl-C stops everything.
+# passed on, with a logout and two Require itsme-claim rules (one met, one
+# not: the module's access-denied page). Open http://127.0.0.1:8080/ ;
+# Ctrl-C stops everything.
 #
-#   --check   start everything, log in once with curl, print the page, stop
-#             (exit 0 when the page shows the test user's national number)
+#   --check   start everything, log in once with curl, print the page, try
+#             both rules, log out through the OP, stop (exit 0 when the page
+#             shows the test user's national number and every step answered
+#             as it should)
 #
 # Environment: DEMO_HTTP_PORT (8080), DEMO_OP_PORT (9400).
 
@@ -89,6 +93,22 @@ fi
 mkdir -p "$RUN/htdocs/app" "$RUN/cgi-bin" "$RUN/run"
 chmod 755 "$RUN" "$RUN/htdocs" "$RUN/htdocs/app" "$RUN/cgi-bin"
 install -m 755 "$REPO/test/integration/backends/claims_page.py" "$RUN/cgi-bin/claims.py"
+cat >"$RUN/htdocs/index.html" <<'EOF'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mod_auth_itsme demo</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em;line-height:1.6}</style></head>
+<body><h1>mod_auth_itsme demo</h1>
+<ul>
+<li><a href="/app/">Your claims</a> (logs you in)</li>
+<li><a href="/app/adults/">Adults only</a> (<code>Require itsme-claim age&gt;=18</code>: let in)</li>
+<li><a href="/app/seniors/">65 and over</a> (<code>Require itsme-claim age&gt;=65</code>: the
+module's access-denied page, in your browser's language)</li>
+<li><a href="/logout">Log out</a> (here and at the OP, back to this page)</li>
+</ul></body></html>
+EOF
+chmod 644 "$RUN/htdocs/index.html"
 
 cat >"$RUN/op.json" <<EOF
 {
@@ -97,8 +117,8 @@ cat >"$RUN/op.json" <<EOF
     "client_id": "$CLIENT_ID",
     "client_secret": "$CLIENT_SECRET",
     "token_endpoint_auth_method": "client_secret_basic",
-    "redirect_uris": ["$BASE/itsme/callback"],
-    "post_logout_redirect_uris": ["$BASE/"]
+    "redirect_uris": ["$BASE/itsme/callback", "http://localhost:$HTTP_PORT/itsme/callback"],
+    "post_logout_redirect_uris": ["$BASE/", "http://localhost:$HTTP_PORT/"]
   }]
 }
 EOF
@@ -126,6 +146,7 @@ LogLevel warn auth_itsme:debug
 CustomLog "$RUN/access.log" "%h %u %t \"%r\" %>s %b"
 TypesConfig /etc/mime.types
 DocumentRoot "$RUN/htdocs"
+DirectoryIndex index.html
 <Directory />
     AllowOverride None
     Require all denied
@@ -137,7 +158,7 @@ DocumentRoot "$RUN/htdocs"
     Options +ExecCGI
     Require all granted
 </Directory>
-ScriptAliasMatch "^/app/$" "$RUN/cgi-bin/claims.py"
+ScriptAliasMatch "^/app/((adults|seniors)/)?$" "$RUN/cgi-bin/claims.py"
 ScriptAlias /app/claims "$RUN/cgi-bin/claims.py"
 
 ItsmeProvider broker $OP/.well-known/openid-configuration
@@ -146,12 +167,20 @@ ItsmeClientSecret $CLIENT_SECRET
 ItsmeRedirectURI /itsme/callback
 ItsmeCryptoPassphrase $PASSPHRASE
 ItsmeHTTPTimeout 5
+ItsmeLogoutURI /logout
+ItsmePostLogoutRedirect /
 
 <Location /app>
     AuthType itsme
     ItsmeClaims sub name given_name family_name birthdate gender nin nin_type address_formatted address_street address_postal_code address_locality eid_number
     ItsmePassClaimsAs both
     Require valid-user
+</Location>
+<Location /app/adults>
+    Require itsme-claim age>=18
+</Location>
+<Location /app/seniors>
+    Require itsme-claim age>=65
 </Location>
 EOF
 
@@ -182,7 +211,32 @@ if [ "$CHECK" -eq 1 ]; then
         -w '%{http_code} %{url_effective}' "$BASE/app/")" || die "curl failed"
     say "login through the flow: $out"
     sed -e 's/<[^>]*>/ /g' -e 's/  */ /g' "$RUN/page.html" | grep -v '^ *$'
-    if [ "${out%% *}" = 200 ] && grep -q 81042419835 "$RUN/page.html"; then
+    ok=1
+    [ "${out%% *}" = 200 ] && grep -q 81042419835 "$RUN/page.html" || ok=0
+    step() { # what expected-status path [curl args]
+        local got
+        got="$(curl -sS --max-time 20 -c "$jar" -b "$jar" -o "$RUN/step.html" \
+            -w '%{http_code} %{url_effective}' "${@:4}" "$BASE$3")" || got="curl-failed"
+        say "$1: $got"
+        [ "${got%% *}" = "$2" ] || ok=0
+    }
+    step "Require itsme-claim age>=18" 200 /app/adults/
+    step "Require itsme-claim age>=65, in Dutch" 403 /app/seniors/ -H 'Accept-Language: nl-BE'
+    grep -q 'lang="nl"' "$RUN/step.html" || { warn "the denial page is not in Dutch"; ok=0; }
+    # logout: to the OP's end_session_endpoint, whose page a browser submits
+    # by itself (curl does it by hand), back to ItsmePostLogoutRedirect
+    step "logout here" 302 /logout -D "$RUN/step.hdr"
+    local_op="$(sed -n 's/^[Ll]ocation: *\([^[:space:]]*\).*/\1/p' "$RUN/step.hdr")"
+    curl -sS --max-time 20 -c "$jar" -b "$jar" -o "$RUN/op-logout.html" "$local_op" || ok=0
+    action="$(sed -n 's/.*action="\([^"]*\)".*/\1/p' "$RUN/op-logout.html" | head -n1 | sed 's/&amp;/\&/g')"
+    xsrf="$(sed -n 's/.*name="xsrf" value="\([^"]*\)".*/\1/p' "$RUN/op-logout.html" | head -n1)"
+    out="$(curl -sS -L --max-time 20 --max-redirs 15 -c "$jar" -b "$jar" -o "$RUN/step.html" \
+        -w '%{http_code} %{url_effective}' --data "xsrf=$xsrf&logout=yes" \
+        "$(case "$action" in http*) echo "$action" ;; *) echo "$OP$action" ;; esac)")" || out=failed
+    say "logout at the OP, back to: $out"
+    [ "$out" = "200 $BASE/" ] && grep -q "mod_auth_itsme demo" "$RUN/step.html" \
+        || { warn "logout did not end on the start page"; ok=0; }
+    if [ "$ok" -eq 1 ]; then
         say "demo check OK"
         exit 0
     fi
@@ -194,7 +248,7 @@ cat <<EOF
 
   mod_auth_itsme demo is running.
 
-  Open:        $BASE/app/
+  Open:        $BASE/   (claims, two Require itsme-claim rules, logout)
   Test OP:     $OP  (logs you in at once, no password)
   Test user:   Maxence Legrand, born 1981-04-24, national number 81042419835,
                Rue Royale 82, 1000 Bruxelles

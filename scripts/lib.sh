@@ -3,7 +3,8 @@
 #
 # What they need on a fresh Debian 12: the Debian packages below, node >= 18
 # with npm (Debian's nodejs/npm unless a node >= 18 is already there) and the
-# test OP's npm packages (test/integration/op, from its package-lock.json).
+# test OP's npm packages (test/integration/op, from its package-lock.json);
+# the tests also Chromium and playwright-core (install_browser).
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC2034
@@ -76,6 +77,33 @@ install_op_packages() {
     else
         (cd "$OP_DIR" && npm install --no-audit --no-fund --loglevel=error </dev/null)
     fi
+}
+
+# The real-browser test (test/integration/test_browser.py): Debian's
+# Chromium, driven by npm playwright-core (test/integration/browser, from its
+# package-lock.json; no browser download). Neither is needed by the demo;
+# without them that test is skipped, saying why.
+BROWSER_DIR="$REPO/test/integration/browser"
+install_browser() {
+    if deb_installed chromium; then
+        say "chromium: present"
+    elif [ "$(id -u)" -ne 0 ]; then
+        warn "chromium missing and not root: the browser test will be skipped"
+    else
+        say "installing: chromium"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+            </dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends chromium </dev/null; } \
+            || warn "apt-get install chromium failed: the browser test will be skipped"
+    fi
+    local stamp="$BROWSER_DIR/node_modules/.package-lock.json"
+    if [ -f "$stamp" ] && [ "$stamp" -nt "$BROWSER_DIR/package-lock.json" ] \
+        && [ -d "$BROWSER_DIR/node_modules/playwright-core" ]; then
+        say "browser test npm packages: up to date"
+        return 0
+    fi
+    say "installing the browser test's npm packages"
+    (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
 }
 
 # ./autogen.sh when configure is missing or older than its sources.

@@ -2,7 +2,8 @@
 # The test command, on a fresh Debian 12, as root (sudo if you are not root):
 #   bash scripts/test.sh
 #
-# 1. installs the missing Debian packages and the test OP's npm packages
+# 1. installs the missing Debian packages and the test OP's npm packages,
+#    and Chromium + playwright-core for the real-browser test
 # 2. ./autogen.sh, then configure + make out of tree in build/
 # 3. project lint (scripts/lint.py: unique log tags, directive docs in step
 #    with the code, core/glue layering, file length)
@@ -116,6 +117,8 @@ rm -rf "$LOG_DIR/integration"
 install_op_packages >"$LOG_DIR/npm.log" 2>&1
 NPM_OK=$?
 [ "$NPM_OK" -eq 0 ] || { record npm 0 1 "npm ci failed"; show_tail npm "$LOG_DIR/npm.log"; }
+# the browser test skips itself (saying why) when this could not be done
+install_browser >>"$LOG_DIR/npm.log" 2>&1 || warn "browser test packages not installed (see npm.log)"
 
 BUILD_OK=1   # configure ran; products are checked one by one below
 if ! run_stage build 1800 bash -c "source '$REPO/scripts/lib.sh' && bootstrap && build_tree '$BUILD_DIR' -- all test/unit/check_itsme"; then

@@ -116,6 +116,9 @@ static int deny_401(request_rec *r, const char *error)
 {
     itsme_www_authenticate(r, error);
     itsme_no_store(r);
+    itsme_page_note(r, ITSME_PAGE_LOGIN_REQUIRED);
+    if (!itsme_page_error_document(r, HTTP_UNAUTHORIZED))
+        itsme_page_error_body(r, HTTP_UNAUTHORIZED, ITSME_PAGE_LOGIN_REQUIRED);
     return HTTP_UNAUTHORIZED;
 }
 
@@ -171,9 +174,7 @@ static int not_ready(request_rec *r, const itsme_srv_cfg_t *sc)
                   ap_escape_logitem(r->pool, r->uri),
                   r->server->server_hostname ? r->server->server_hostname : "(unnamed)",
                   itsme_cfg_missing(sc) ? itsme_cfg_missing(sc) : "runtime");
-    return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, "Login not configured",
-                           "This location requires a login that is not configured on "
-                           "this server.");
+    return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, ITSME_PAGE_NOT_CONFIGURED, NULL);
 }
 
 /* No valid session: log why, expire a bad cookie, then the unauth action. */

@@ -20,6 +20,12 @@
  * with WWW-Authenticate. httpd has no hook between the authz decision and
  * the status, so the 401 is turned into 403 in insert_error_filter, which
  * ap_send_error_response runs before it writes the status line.
+ *
+ * Where httpd has an ErrorDocument for the final status (403, or 401), the
+ * site's page answers (ITSME_ERROR access_denied / claim_denied /
+ * login_required in the environment): ap_die looks up the 401 one, so for
+ * a 403 the request's 401 response is pointed at the 403 document, and a
+ * local document's request gets its status back to 403 in insert_filter.
  */
 #include <stdlib.h>
 
@@ -45,6 +51,7 @@ APLOG_USE_MODULE(auth_itsme);
 #define RULE_MAX_CLAIM 64
 #define RULE_MAX_YEARS 200
 #define NOTE_FORBIDDEN "itsme-authz-forbidden"
+#define NOTE_CLAIM_DENIED "itsme-authz-claim-denied"
 #define RULE_GRAMMAR "claim, claim:v1[,v2...], claim~regex, age>=N, age>N, age<=N or age<N"
 
 typedef enum { RULE_PRESENT, RULE_ONE_OF, RULE_REGEX, RULE_AGE } rule_kind_e;
@@ -290,6 +297,7 @@ static authz_status claim_check(request_rec *r, const char *line, const void *pa
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "ITSME03001: Require itsme-claim %s: denied, no itsme session for %s",
                       rule ? rule->shown : "?", ap_escape_logitem(r->pool, r->uri));
+        apr_table_setn(r->notes, NOTE_CLAIM_DENIED, "1");
         return AUTHZ_DENIED;
     }
     if (!claim_value(r, s, rule->claim))
@@ -306,18 +314,36 @@ static authz_status claim_check(request_rec *r, const char *line, const void *pa
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "ITSME03003: Require itsme-claim %s: not met for %s", rule->shown,
                   ap_escape_logitem(r->pool, r->uri));
+    apr_table_setn(r->notes, NOTE_CLAIM_DENIED, "1");
     return AUTHZ_DENIED;
 }
 
 /* ---- the answer to a denied user ---- */
 
-/* The body of the error response ap_die is about to send for 401. */
-static void error_body(request_rec *r, const char *title, const char *msg)
+/* The body of the error response ap_die is about to send for 401, which
+ * goes out as `status`: the site's ErrorDocument for status, else ours. */
+static void error_body(request_rec *r, int status, itsme_page_e page)
 {
-    ap_custom_response(r, HTTP_UNAUTHORIZED, itsme_page_html(r, title, msg));
-    apr_table_setn(r->subprocess_env, "suppress-error-charset", "1");
-    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
+    const char *doc = itsme_page_error_document(r, status);
+
     itsme_no_store(r);
+    itsme_page_note(r, page);
+    if (doc) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "ITSME07001: authorization failure %d (%s): the ErrorDocument answers",
+                      status, itsme_page_code(page));
+        if (status == HTTP_UNAUTHORIZED)
+            return;
+        ap_custom_response(r, HTTP_UNAUTHORIZED, doc[0] == '"' ? doc + 1 : doc);
+        return;
+    }
+    itsme_page_error_body(r, HTTP_UNAUTHORIZED, page);
+}
+
+static itsme_page_e denial_page(request_rec *r)
+{
+    return apr_table_get(r->notes, NOTE_CLAIM_DENIED) ? ITSME_PAGE_CLAIM_DENIED
+                                                      : ITSME_PAGE_ACCESS_DENIED;
 }
 
 /* mod_authz_core is about to answer 401 (AuthType itsme). */
@@ -330,16 +356,27 @@ static int note_failure(request_rec *r, const char *type)
     authenticated = session_of(r) != NULL;
     if (authenticated && itsme_cfg_unauth(itsme_dir_cfg(r)) != ITSME_UNAUTH_401) {
         apr_table_setn(r->notes, NOTE_FORBIDDEN, "1");
-        error_body(r, "Access denied",
-                   "You are logged in, but this page is not available to you.");
+        error_body(r, HTTP_FORBIDDEN, denial_page(r));
         return OK;
     }
     itsme_www_authenticate(r, authenticated ? "insufficient_claims" : NULL);
-    error_body(r, authenticated ? "Access denied" : "Login required",
-               authenticated ? "This resource is not available to you."
-                             : "This resource requires a login.");
+    error_body(r, HTTP_UNAUTHORIZED,
+               authenticated ? denial_page(r) : ITSME_PAGE_LOGIN_REQUIRED);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME03004: authorization failure: 401");
     return OK;
+}
+
+/* The request of a local ErrorDocument standing in for our 403: its status
+ * is the 401 ap_die saw; the person is told 403. */
+static void forbidden_redirect(request_rec *r)
+{
+    const request_rec *prev = r->prev;
+
+    if (!prev || r->main || r->status != HTTP_UNAUTHORIZED
+        || prev->status != HTTP_UNAUTHORIZED || !apr_table_get(prev->notes, NOTE_FORBIDDEN))
+        return;
+    r->status = HTTP_FORBIDDEN;
+    apr_table_setn(r->subprocess_env, "REDIRECT_STATUS", "403");
 }
 
 /* Runs inside ap_send_error_response, before the status line is written. */
@@ -364,4 +401,5 @@ void itsme_authz_register_hooks(apr_pool_t *p)
                               &claim_provider, AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(note_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(forbidden_status, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(forbidden_redirect, NULL, NULL, APR_HOOK_MIDDLE);
 }

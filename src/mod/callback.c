@@ -73,10 +73,10 @@ static int duplicated(const apr_table_t *t, const char *key)
     return n > 1;
 }
 
-static int bad_request(request_rec *r, const char *why, const char *msg)
+static int bad_request(request_rec *r, const char *why, itsme_page_e page)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ITSME01200: callback refused: %s", why);
-    return itsme_page_send(r, HTTP_BAD_REQUEST, "Login failed", msg);
+    return itsme_page_send(r, HTTP_BAD_REQUEST, page, NULL);
 }
 
 static int op_error(request_rec *r, const apr_table_t *q, const char *error)
@@ -89,12 +89,8 @@ static int op_error(request_rec *r, const apr_table_t *q, const char *error)
                   ap_escape_logitem(r->pool, shown),
                   desc ? ap_escape_logitem(r->pool, apr_pstrndup(r->pool, desc, 200)) : "-");
     if (!strcmp(error, "access_denied"))
-        return itsme_page_send(r, HTTP_FORBIDDEN, "Login cancelled or refused",
-                               "The login was cancelled or refused. You may close this page "
-                               "or try again.");
-    return itsme_page_send(r, HTTP_BAD_GATEWAY, "Login failed",
-                           apr_pstrcat(r->pool, "The identity provider reported an error: ",
-                                       shown, NULL));
+        return itsme_page_send(r, HTTP_FORBIDDEN, ITSME_PAGE_CANCELLED, NULL);
+    return itsme_page_send_detail(r, HTTP_BAD_GATEWAY, ITSME_PAGE_OP_ERROR, NULL, shown);
 }
 
 static int is_timeout(const itsme_err_t *e)
@@ -114,11 +110,7 @@ static int session_too_large(request_rec *r, const itsme_err_t *err)
                   "itsme-claim) need a server-side session: set ItsmeSessionStore "
                   "socache:shmcb (one host) or socache:redis:<host>:<port> (a cluster)",
                   itsme_err_str(r->pool, err));
-    return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, "Sign-in could not be completed",
-                           "Your identity was confirmed, but this site cannot keep your "
-                           "sign-in with the information it asked for. The site's "
-                           "administrator can find the details in the server log. Please "
-                           "try again later.");
+    return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, ITSME_PAGE_TOO_BIG, NULL);
 }
 
 static int login_error(request_rec *r, const char *what, const itsme_err_t *err)
@@ -133,21 +125,17 @@ static int login_error(request_rec *r, const char *what, const itsme_err_t *err)
                   itsme_err_str(r->pool, err));
     switch (kind) {
     case ITSME_E_INPUT:
-        return itsme_page_send(r, HTTP_BAD_REQUEST, "Login failed",
-                               "The login answer was not valid.");
+        return itsme_page_send(r, HTTP_BAD_REQUEST, ITSME_PAGE_BAD_ANSWER, NULL);
     case ITSME_E_NETWORK:
         return itsme_page_send(r, is_timeout(err) ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY,
-                               "Login failed",
-                               "The identity provider could not be reached. Please try again.");
+                               ITSME_PAGE_OP_UNAVAILABLE, NULL);
     case ITSME_E_OP:
     case ITSME_E_TOKEN:
     case ITSME_E_CRYPTO:
     case ITSME_E_EXPIRED:
-        return itsme_page_send(r, HTTP_BAD_GATEWAY, "Login failed",
-                               "The identity provider's answer could not be verified.");
+        return itsme_page_send(r, HTTP_BAD_GATEWAY, ITSME_PAGE_NOT_VERIFIED, NULL);
     default:
-        return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, "Login failed",
-                               "The login could not be completed because of a server problem.");
+        return itsme_page_send(r, HTTP_INTERNAL_SERVER_ERROR, ITSME_PAGE_SERVER_ERROR, NULL);
     }
 }
 
@@ -325,20 +313,20 @@ static int take_state(request_rec *r, const itsme_srv_cfg_t *sc, const apr_table
     apr_status_t rv;
 
     if (!state_syntax_ok(state))
-        return bad_request(r, "state missing or malformed", "The login answer is incomplete.");
+        return bad_request(r, "state missing or malformed", ITSME_PAGE_BAD_ANSWER);
     rv = itsme_flow_find_state(r, sc, state, st, &name, &err);
     if (APR_STATUS_IS_ENOENT(rv))
         return bad_request(r, "no state cookie (expired, replayed, or another browser)",
-                           "The login session expired or was already used. Please start "
-                           "again.");
+                           ITSME_PAGE_STATE_EXPIRED);
     if (rv != APR_SUCCESS)
-        return bad_request(r, itsme_err_str(r->pool, err),
-                           "The login session expired or is not valid. Please start again.");
+        return bad_request(r, itsme_err_str(r->pool, err), ITSME_PAGE_STATE_EXPIRED);
     itsme_cookie_clear(r, itsme_cfg_cookie_name(sc), name);
+    /* from here on, a page links back to where the login started */
+    if (itsme_page_back(r, (*st)->return_url))
+        apr_table_setn(r->notes, ITSME_NOTE_BACK, itsme_page_back(r, (*st)->return_url));
     rv = itsme_flow_mark_used(r, sc, *st, &err);
     if (rv == APR_EEXIST)
-        return bad_request(r, itsme_err_str(r->pool, err),
-                           "This login answer was already used. Please start again.");
+        return bad_request(r, itsme_err_str(r->pool, err), ITSME_PAGE_STATE_EXPIRED);
     if (rv != APR_SUCCESS)
         return itsme_session_unavailable(r, 1, err);
     return 0;
@@ -354,7 +342,7 @@ static int handle_answer(request_rec *r, const itsme_srv_cfg_t *sc, const apr_ta
     int rc;
 
     if (!error && (!code || !*code))
-        return bad_request(r, "code missing", "The login answer is incomplete.");
+        return bad_request(r, "code missing", ITSME_PAGE_BAD_ANSWER);
     if ((rc = take_state(r, sc, q, &st)) != 0)
         return rc;
     if (error)
@@ -375,16 +363,16 @@ int itsme_callback_handle(request_rec *r, const itsme_srv_cfg_t *sc)
     itsme_err_t *err = NULL;
 
     itsme_no_store(r);
+    apr_table_setn(r->notes, ITSME_NOTE_BACK, "/"); /* never back to the callback */
     if (r->method_number != M_GET) {
         apr_table_setn(r->err_headers_out, "Allow", "GET");
-        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
-                               "The login answer must be a GET request.");
+        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, ITSME_PAGE_METHOD, NULL);
     }
     if (r->args
         && itsme_url_parse_query(r->pool, r->args, ITSME_CALLBACK_MAX_PARAMS, q, &err)
                != APR_SUCCESS)
-        return bad_request(r, itsme_err_str(r->pool, err), "The login answer is malformed.");
+        return bad_request(r, itsme_err_str(r->pool, err), ITSME_PAGE_BAD_ANSWER);
     if (duplicated(q, "state") || duplicated(q, "code") || duplicated(q, "error"))
-        return bad_request(r, "duplicated parameter", "The login answer is malformed.");
+        return bad_request(r, "duplicated parameter", ITSME_PAGE_BAD_ANSWER);
     return handle_answer(r, sc, q);
 }

@@ -531,5 +531,11 @@ const command_rec itsme_cmds[] = {
     AP_INIT_ITERATE("ItsmeLogoutRedirectAllow", itsme_cmd_logout_allow, NULL, RSRC_CONF,
                     "other origins a logout ?return= target may point to"),
     /* end proxies and logout */
+    /* languages: setters in lang.c */
+    AP_INIT_TAKE1("ItsmeDefaultLanguage", itsme_cmd_default_language, NULL, RSRC_CONF,
+                  "language of the module's pages when the browser asks for none of "
+                  "nl, fr, de, en (default en)"),
+    AP_INIT_RAW_ARGS("ItsmeUILocales", itsme_cmd_ui_locales, NULL, RSRC_CONF,
+                     "auto | off | language tags: ui_locales sent to the OP (default auto)"),
     {NULL}
 };

@@ -111,6 +111,8 @@ void *itsme_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     c->logout_allow = PICK(logout_allow);
     c->bcl_uri = PICK(bcl_uri);
     c->fcl_uri = PICK(fcl_uri);
+    c->default_language = PICK(default_language);
+    c->ui_locales = PICK(ui_locales);
     return c;
 }
 

@@ -108,6 +108,9 @@ typedef struct {
     itsme_store_t *revocations;      /* OP-initiated logout without ItsmeSessionStore: the
                                         revocation list in shared memory (check_config) */
     /* ---- end proxies and logout ---- */
+    const char *default_language;    /* ItsmeDefaultLanguage (nl fr de en); NULL: en */
+    const char *ui_locales;          /* ItsmeUILocales: NULL unset (auto),
+                                        ITSME_UI_LOCALES_AUTO, "" off, or the tags */
 
     /* runtime, made in post_config from the process pool */
     int ready;
@@ -121,6 +124,8 @@ typedef struct {
     const char *jwks_json;           /* the RP's public JWK Set, built once */
     apr_size_t jwks_len;
 } itsme_srv_cfg_t;
+
+#define ITSME_UI_LOCALES_AUTO "auto"
 
 typedef struct {
     apr_array_header_t *claims;      /* what a login here asks for: claims_set plus
@@ -228,6 +233,9 @@ const char *itsme_jwks_publish_build(apr_pool_t *p, itsme_srv_cfg_t *c);
 const char *itsme_cmd_trust_forwarded(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_logout_uri(cmd_parms *cmd, void *dc, const char *arg);
 const char *itsme_cmd_post_logout_redirect(cmd_parms *cmd, void *dc, const char *arg);
+/* lang.c */
+const char *itsme_cmd_default_language(cmd_parms *cmd, void *dc, const char *arg);
+const char *itsme_cmd_ui_locales(cmd_parms *cmd, void *dc, const char *args);
 const char *itsme_cmd_logout_allow(cmd_parms *cmd, void *dc, const char *arg);
 /* Why arg is not a local path ("/..." without query, fragment, spaces or
  * backslashes), or NULL (logout.c; shared by the logout URI directives). */

@@ -315,6 +315,7 @@ static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
     az.nonce = st->nonce;
     az.code_challenge = itsme_pkce_s256(r->pool, st->code_verifier);
     az.acr_values = st->acr;
+    az.ui_locales = itsme_ui_locales(r, sc); /* lang.c: ItsmeUILocales */
     /* itsme direct profile: the request object (keys.c) */
     if ((rv = itsme_keys_request_object(r, sc, md, &az, err)) != APR_SUCCESS)
         return rv;
@@ -325,12 +326,9 @@ static int login_failed(request_rec *r, int status, const char *what, const itsm
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "ITSME01104: cannot start the login: %s: %s",
                   what, itsme_err_str(r->pool, err));
-    if (status == HTTP_BAD_GATEWAY)
-        return itsme_page_send(r, status, "Login unavailable",
-                               "The identity provider cannot be reached right now. "
-                               "Please try again later.");
-    return itsme_page_send(r, status, "Login unavailable",
-                           "The login could not be started because of a server problem.");
+    return itsme_page_send(r, status, status == HTTP_BAD_GATEWAY ? ITSME_PAGE_OP_UNAVAILABLE
+                                                                 : ITSME_PAGE_SERVER_ERROR,
+                           itsme_page_back(r, return_url(r)));
 }
 
 static int start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,

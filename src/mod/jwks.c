@@ -124,8 +124,7 @@ int itsme_jwks_publish_serve(request_rec *r, const itsme_srv_cfg_t *sc)
 {
     if (r->method_number != M_GET) { /* HEAD is M_GET with header_only */
         apr_table_setn(r->err_headers_out, "Allow", "GET, HEAD");
-        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
-                               "The key set is read with GET.");
+        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, ITSME_PAGE_METHOD, NULL);
     }
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", JWKS_CACHE);

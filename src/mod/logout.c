@@ -260,9 +260,8 @@ static int refused(request_rec *r, const itsme_srv_cfg_t *sc, const char *why)
     end_local_session(r, sc);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "ITSME03052: logout: local session ended; %s", why);
-    return itsme_page_send(r, HTTP_BAD_REQUEST, "Signed out",
-                           "You are signed out of this site. The address to continue to "
-                           "was not accepted.");
+    return itsme_page_send(r, HTTP_BAD_REQUEST, ITSME_PAGE_SIGNED_OUT,
+                           sc->post_logout_redirect ? sc->post_logout_redirect : "/");
 }
 
 int itsme_logout_handle(request_rec *r, const itsme_srv_cfg_t *sc)
@@ -273,15 +272,13 @@ int itsme_logout_handle(request_rec *r, const itsme_srv_cfg_t *sc)
     itsme_no_store(r);
     if (r->method_number != M_GET && r->method_number != M_POST) {
         apr_table_setn(r->err_headers_out, "Allow", "GET, POST");
-        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
-                               "Log out with GET or POST.");
+        return itsme_page_send(r, HTTP_METHOD_NOT_ALLOWED, ITSME_PAGE_METHOD, NULL);
     }
     if (cross_site_subresource(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "ITSME03053: logout refused: cross-site request that is not a "
                       "navigation");
-        return itsme_page_send(r, HTTP_FORBIDDEN, "Logout refused",
-                               "A logout cannot be triggered from another site this way.");
+        return itsme_page_send(r, HTTP_FORBIDDEN, ITSME_PAGE_LOGOUT_REFUSED, NULL);
     }
     if (return_param(r, &wanted) != 0)
         return refused(r, sc, "malformed query (or more than one 'return')");

@@ -9,6 +9,7 @@
 
 #include "httpd.h"
 #include "core/err.h"
+#include "core/i18n/msg.h"
 #include "core/log.h"
 #include "core/proto/authorize.h"
 #include "core/proto/metadata.h"
@@ -87,9 +88,44 @@ void itsme_no_store(request_rec *r);
 /* WWW-Authenticate: itsme realm="<AuthName or host>"[, error="<error>"]
  * in err_headers_out (quotes and control characters in the realm replaced). */
 void itsme_www_authenticate(request_rec *r, const char *error);
-/* Writes an HTML error page (title and message escaped) with `status` and
- * returns DONE (the caller returns it from its hook). */
-int itsme_page_send(request_rec *r, int status, const char *title, const char *msg);
+/* Answers `status` with `page`, in the language of the request (lang.c),
+ * and returns what the caller returns from its hook. ITSME_ERROR (the
+ * page's machine code) and ITSME_LANG go to the environment; when httpd has
+ * an ErrorDocument for the status, the status is returned for httpd to
+ * render it (the page reads REDIRECT_ITSME_ERROR, REDIRECT_ITSME_LANG);
+ * else the module's page is written and DONE returned. `back` is where its
+ * link leads (a local path, see itsme_page_back, or a configured URL); NULL:
+ * the ITSME_NOTE_BACK note, else "/". */
+int itsme_page_send(request_rec *r, int status, itsme_page_e page, const char *back);
+/* The request note a handler sets to where its pages link when a page is
+ * sent with back NULL (the callback: the URL the login started from). */
+#define ITSME_NOTE_BACK "itsme-page-back"
+/* Same, with an OP's error code shown (escaped) under the text. */
+int itsme_page_send_detail(request_rec *r, int status, itsme_page_e page, const char *back,
+                           const char *detail);
+/* httpd's ErrorDocument (or ap_custom_response) for status as core keeps
+ * it (a text begins with '"'), or NULL. */
+const char *itsme_page_error_document(request_rec *r, int status);
+/* For an error httpd sends itself (ap_die for a status a hook returned):
+ * our page as its body for `status` (the caller has checked that httpd has
+ * no ErrorDocument for the status the person gets), with its headers and a
+ * UTF-8 Content-Type. */
+void itsme_page_error_body(request_rec *r, int status, itsme_page_e page);
+/* The charset filter and its insert_error_filter hook. */
+void itsme_page_register_hooks(apr_pool_t *p);
+/* Headers of our own page: nosniff, its CSP, Content-Language, Vary. */
+void itsme_page_headers(request_rec *r);
+/* ITSME_ERROR and ITSME_LANG in r->subprocess_env. */
+void itsme_page_note(request_rec *r, itsme_page_e page);
+/* A local path (one '/', no control characters) of this request or of
+ * url (same origin as this request), or NULL: where a page links back to. */
+const char *itsme_page_back(request_rec *r, const char *url);
+
+/* ---- lang.c ---- */
+/* The language of this request's pages: nl, fr, de or en. */
+const char *itsme_lang_of(request_rec *r);
+/* ui_locales for the authorization request (ItsmeUILocales), or NULL. */
+const char *itsme_ui_locales(request_rec *r, const itsme_srv_cfg_t *sc);
 
 /* ---- export.c ---- */
 /* Removes spoofed claim headers (header_parser): every ItsmeHeaderPrefix
@@ -270,7 +306,8 @@ int itsme_oplogout_fc_handle(request_rec *r, const itsme_srv_cfg_t *sc);
 void itsme_oplogout_note_metadata(request_rec *r, const itsme_srv_cfg_t *sc,
                                   const itsme_metadata_t *md);
 /* page.c: the HTML of an error page (title and message escaped). */
-const char *itsme_page_html(request_rec *r, const char *title, const char *msg);
+const char *itsme_page_html(request_rec *r, itsme_page_e page, const char *back,
+                            const char *detail);
 /* ---- end authorization, proxies, logout ---- */
 
 #endif

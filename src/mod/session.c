@@ -404,7 +404,8 @@ int itsme_session_unavailable(request_rec *r, int writing, const itsme_err_t *er
         ap_log_rerror(APLOG_MARK, APLOG_ERR, why, r,
                       "ITSME05010: session store unavailable: %s", itsme_err_str(r->pool, err));
     apr_table_setn(r->err_headers_out, "Retry-After", RETRY_AFTER);
-    return itsme_page_send(r, HTTP_SERVICE_UNAVAILABLE, "Sign-in temporarily unavailable",
-                           "Signing in is temporarily unavailable on this site. Please try "
-                           "again in a minute.");
+    /* back to this URL, unless a handler said where (the callback) */
+    return itsme_page_send(r, HTTP_SERVICE_UNAVAILABLE, ITSME_PAGE_STORE_DOWN,
+                           r->method_number == M_GET && !apr_table_get(r->notes, ITSME_NOTE_BACK)
+                               ? itsme_page_back(r, r->unparsed_uri) : NULL);
 }

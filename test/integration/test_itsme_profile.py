@@ -241,6 +241,19 @@ def test_login_with_request_object_private_key_jwt_and_jwe(main_httpd, itsme_op,
     assert tokens[-1]["authorization"] is None     # private_key_jwt: no Basic header
 
 
+def test_ui_locales_follow_the_browser_into_the_request_object(main_httpd, itsme_op, jar):
+    """A browser asking fr-BE: the OP is asked for ui_locales=fr, in the
+    query and inside the (encrypted) request object, which the OP resolved."""
+    clear_op_log(itsme_op)
+    r = harness.curl(main_httpd.base + "/app/cgi/env.py", jar=jar, follow=True,
+                     headers=["Accept-Language: fr-BE,fr;q=0.9,en;q=0.5"])
+    assert r.status == 200, r
+    q = op_log(itsme_op, "auth")[0]["query"]
+    assert q.get("ui_locales") == "fr" and "request" in q, q
+    inter = op_log(itsme_op, "interaction")
+    assert inter and inter[0]["ui_locales"] == "fr", inter
+
+
 def test_login_rsa_oaep_a256gcm_with_encrypted_userinfo(httpd_gcm, itsme_op, jar):
     clear_op_log(itsme_op)
     offset = httpd_gcm.log_size()

@@ -30,6 +30,7 @@ td,th{{border-bottom:1px solid #ddd;padding:.2em .5em}} code{{background:#eee}}<
 <body>
 <h1>Logged in with itsme</h1>
 <p>REMOTE_USER: <code>{html.escape(user)}</code></p>
+<p><a href="/logout">Log out</a></p>
 {table("Request headers (X-Itsme-*)", headers)}
 {table("Environment (ITSME_*)", itsme_env)}
 </body></html>""")

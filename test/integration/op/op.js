@@ -386,6 +386,7 @@ function interactionMiddleware(provider, cfg, accounts, log) {
       scope: params.scope,
       claims: params.claims,
       acr_values: params.acr_values,
+      ui_locales: params.ui_locales,
       redirect_uri: params.redirect_uri,
     });
     const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
