@@ -21,5 +21,6 @@ Suite *itsme_suite_jwe(void);
 Suite *itsme_suite_record(void);
 Suite *itsme_suite_logout_token(void);
 Suite *itsme_suite_cache(void);
+Suite *itsme_suite_counters(void);
 
 #endif
