@@ -68,6 +68,11 @@ static const char *mean_ms(request_rec *r, const itsme_counters_t *c)
     return n ? apr_psprintf(r->pool, "%.1f", (double)us / (double)n / 1000.0) : "-";
 }
 
+static void row(request_rec *r, int notable, const char *label, const char *val)
+{
+    ap_rprintf(r, notable ? "%s: %s<br />\n" : "<tr><td>%s</td><td>%s</td></tr>\n", label, val);
+}
+
 static void show_html(request_rec *r, const itsme_counters_t *c, int notable)
 {
     apr_size_t i;
@@ -78,12 +83,12 @@ static void show_html(request_rec *r, const itsme_counters_t *c, int notable)
         return;
     }
     ap_rputs(notable ? "<p>\n" : "<table border=\"0\">\n", r);
-    for (i = 0; i < NSHOWN; i++)
-        ap_rprintf(r, notable ? "%s: %" APR_UINT64_T_FMT "<br />\n"
-                              : "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td></tr>\n",
-                   SHOWN[i].label, value(c, &SHOWN[i]));
-    ap_rprintf(r, notable ? "%s: %s<br />\n" : "<tr><td>%s</td><td>%s</td></tr>\n",
-               "&nbsp;&nbsp;mean (ms)", mean_ms(r, c));
+    for (i = 0; i < NSHOWN; i++) {
+        row(r, notable, SHOWN[i].label,
+            apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, value(c, &SHOWN[i])));
+        if (SHOWN[i].which == ITSME_CTR_OP_FETCH_MAX_USEC)
+            row(r, notable, "&nbsp;&nbsp;mean (ms)", mean_ms(r, c));
+    }
     ap_rputs(notable ? "</p>\n" : "</table>\n", r);
 }
 
