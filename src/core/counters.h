@@ -37,6 +37,11 @@ typedef enum {
 #define ITSME_CTR_FAIL_FIRST ITSME_CTR_FAIL_STATE
 #define ITSME_CTR_FAIL_LAST ITSME_CTR_FAIL_OTHER
 
+/* Bumped whenever a counter changes meaning or place: a block made by a
+ * module of another layout (an upgraded .so after a graceful restart) is
+ * then not reused. */
+#define ITSME_COUNTERS_LAYOUT 1
+
 typedef struct {
     apr_uint64_t v[ITSME_CTR__COUNT];
 } itsme_counters_t;

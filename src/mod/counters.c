@@ -24,15 +24,17 @@
 
 APLOG_USE_MODULE(auth_itsme);
 
-/* The key names the layout: a module of another layout after a restart
- * (an upgraded .so) gets a segment of its own instead of misreading one. */
+/* The key names the layout (version and size): a module of another layout
+ * after a restart (an upgraded .so) gets a segment of its own instead of
+ * misreading one. */
 #define KEEP_KEY "mod_auth_itsme:counters"
 
 static itsme_counters_t *block;
 
 static const char *keep_key(apr_pool_t *p)
 {
-    return apr_psprintf(p, KEEP_KEY ":%" APR_SIZE_T_FMT, sizeof(itsme_counters_t));
+    return apr_psprintf(p, KEEP_KEY ":%d:%" APR_SIZE_T_FMT, ITSME_COUNTERS_LAYOUT,
+                        sizeof(itsme_counters_t));
 }
 
 /* The segment of this httpd parent: the one a previous generation made,
