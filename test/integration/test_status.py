@@ -31,9 +31,16 @@ def status_conf(test_op, extra=""):
 """)
 
 
+LOCATIONS = harness.default_locations("""
+<Location /app/cgi/env.py/high>
+    ItsmeACRValues urn:example:high
+</Location>
+""")
+
+
 @pytest.fixture(scope="module")
 def httpd(workdir, test_op):
-    h = start_httpd(workdir, "status", status_conf(test_op))
+    h = start_httpd(workdir, "status", status_conf(test_op), locations=LOCATIONS)
     yield h
     stop_httpd(h)
 
@@ -114,6 +121,30 @@ def test_op_error_counts_its_cause(httpd, jar, expect_log):
     assert r.status == 403, r
     d = delta(before, counters(httpd))
     assert d == {"ItsmeLoginFailures": 1, "ItsmeLoginFailuresOPError": 1}, d
+
+
+def test_step_up_counts(httpd, jar):
+    login(httpd, jar)
+    before = counters(httpd)
+    r = harness.curl(httpd.base + "/app/cgi/env.py/high", jar=jar,
+                     headers=["Accept: application/json"])
+    assert r.status == 401, r
+    d = delta(before, counters(httpd))
+    assert d == {"ItsmeStepUps": 1, "ItsmeSessionsFromCookie": 1}, d
+
+
+def test_idle_session_counts_as_expired(workdir, test_op, jar):
+    h = start_httpd(workdir, "status-idle",
+                    status_conf(test_op, "ItsmeSessionInactivityTimeout 10"))
+    try:
+        login(h, jar)
+        time.sleep(11)
+        r = harness.curl(h.base + "/app/cgi/env.py", jar=jar)
+        assert r.status == 302, r
+        c = counters(h)
+        assert c["ItsmeSessionsExpired"] == 1 and c["ItsmeLogins"] == 1, c
+    finally:
+        stop_httpd(h)
 
 
 def test_html_page_has_an_itsme_section(httpd):
