@@ -12,6 +12,7 @@
 #include "core/session/codec.h"
 #include "mod/config.h"
 #include "mod/cookie.h"
+#include "mod/counters.h"
 #include "mod/mod.h"
 #include "mod/store.h"
 
@@ -31,6 +32,8 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         rc = itsme_keys_post_config(pconf, s); /* itsme direct profile: RP keys, JWKS */
     if (rc == OK)
         rc = itsme_store_post_config(pconf, s); /* ItsmeSessionStore */
+    if (rc == OK)
+        rc = itsme_counters_post_config(pconf, s); /* mod_status counters */
     if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
@@ -125,6 +128,7 @@ static void itsme_register_hooks(apr_pool_t *p)
                         AP_AUTH_INTERNAL_PER_CONF);
     itsme_authz_register_hooks(p); /* Require itsme-claim, denial answers */
     itsme_page_register_hooks(p);  /* our error pages' charset */
+    itsme_status_register_hooks(p); /* counters on mod_status' page */
 }
 
 AP_DECLARE_MODULE(auth_itsme) = {

@@ -205,7 +205,10 @@ static apr_status_t perform(apr_pool_t *p, const itsme_http_opts_t *o, const cha
                             curl_easy_strerror(rc));
         goto leave;
     }
+    apr_time_t started = apr_time_now();
     rc = curl_easy_perform(h);
+    itsme_counters_fetch_done(o ? o->counters : NULL, apr_time_now() - started,
+                              rc != CURLE_OK);
     if (rc != CURLE_OK) {
         rv = transfer_error(p, err, what, url, rc, &s, errbuf);
         goto leave;

@@ -9,6 +9,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include "core/counters.h"
 #include "core/err.h"
 
 #define ITSME_HTTP_DEFAULT_TIMEOUT_MS 5000
@@ -19,6 +20,7 @@ typedef struct {
     apr_size_t max_response;  /* bytes of body; 0 -> default */
     const char *ca_bundle;    /* file; NULL -> system default */
     const char *user_agent;   /* NULL -> "mod_auth_itsme/<version>" */
+    itsme_counters_t *counters; /* every call counted and timed; NULL: not */
 } itsme_http_opts_t;
 
 typedef struct {

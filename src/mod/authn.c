@@ -24,6 +24,7 @@
 #include "core/session/session.h"
 #include "mod/config.h"
 #include "mod/cookie.h"
+#include "mod/counters.h"
 #include "mod/mod.h"
 
 APLOG_USE_MODULE(auth_itsme);
@@ -36,8 +37,10 @@ static const char *check_status(itsme_session_status_e st)
     case ITSME_SESSION_OK:
         return NULL;
     case ITSME_SESSION_EXPIRED:
+        itsme_counter_inc(ITSME_CTR_SESSION_EXPIRED);
         return "session expired";
     case ITSME_SESSION_IDLE:
+        itsme_counter_inc(ITSME_CTR_SESSION_EXPIRED);
         return "session idle for too long";
     default:
         return "session created in the future";
@@ -200,6 +203,7 @@ static int no_session(request_rec *r, const itsme_srv_cfg_t *sc, const char *why
 static int step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
                    const itsme_session_t *s, const char *asked, const char *lacking)
 {
+    itsme_counter_inc(ITSME_CTR_STEPUP);
     if (asked)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "ITSME04003: the session's acr (%s) does not satisfy %s here: "

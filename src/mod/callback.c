@@ -24,6 +24,7 @@
 #include "core/proto/userinfo.h"
 #include "mod/config.h"
 #include "mod/cookie.h"
+#include "mod/counters.h"
 #include "mod/mod.h"
 
 APLOG_USE_MODULE(auth_itsme);
@@ -75,6 +76,7 @@ static int duplicated(const apr_table_t *t, const char *key)
 
 static int bad_request(request_rec *r, const char *why, itsme_page_e page)
 {
+    itsme_counter_inc(ITSME_CTR_FAIL_STATE);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "ITSME01200: callback refused: %s", why);
     return itsme_page_send(r, HTTP_BAD_REQUEST, page, NULL);
 }
@@ -84,6 +86,7 @@ static int op_error(request_rec *r, const apr_table_t *q, const char *error)
     const char *desc = apr_table_get(q, "error_description");
     const char *shown = apr_pstrndup(r->pool, error, ITSME_SHOWN_ERROR_MAX);
 
+    itsme_counter_inc(ITSME_CTR_FAIL_OP_ERROR);
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                   "ITSME01201: the OP answered with error %s (%s)",
                   ap_escape_logitem(r->pool, shown),
@@ -117,6 +120,7 @@ static int login_error(request_rec *r, const char *what, const itsme_err_t *err)
 {
     itsme_err_kind_e kind = itsme_err_root_kind(err);
 
+    itsme_counter_login_failed(kind);
     if (kind == ITSME_E_UNAVAILABLE)
         return itsme_session_unavailable(r, 1, err);
     if (kind == ITSME_E_CONFIG && err->status == APR_ENOSPC && !strcmp(what, "session"))
@@ -327,8 +331,10 @@ static int take_state(request_rec *r, const itsme_srv_cfg_t *sc, const apr_table
     rv = itsme_flow_mark_used(r, sc, *st, &err);
     if (rv == APR_EEXIST)
         return bad_request(r, itsme_err_str(r->pool, err), ITSME_PAGE_STATE_EXPIRED);
-    if (rv != APR_SUCCESS)
+    if (rv != APR_SUCCESS) {
+        itsme_counter_inc(ITSME_CTR_FAIL_OTHER);
         return itsme_session_unavailable(r, 1, err);
+    }
     return 0;
 }
 
@@ -354,6 +360,7 @@ static int handle_answer(request_rec *r, const itsme_srv_cfg_t *sc, const apr_ta
     itsme_logger_request(&l.log, r);
     if (complete_login(&l, st, code, &what, &err) != APR_SUCCESS)
         return login_error(r, what, err);
+    itsme_counter_inc(ITSME_CTR_LOGINS);
     return finish(r, st);
 }
 

@@ -23,6 +23,7 @@
 #include "core/session/session.h"
 #include "mod/config.h"
 #include "mod/cookie.h"
+#include "mod/counters.h"
 #include "mod/mod.h"
 #include "mod/store.h"
 
@@ -172,6 +173,7 @@ apr_status_t itsme_session_load(request_rec *r, const itsme_srv_cfg_t *sc, itsme
             return rv;
         q->session_id = id;
     }
+    itsme_counter_inc(sc->store ? ITSME_CTR_SESSION_STORE : ITSME_CTR_SESSION_COOKIE);
     q->cookie_key_index = ck;
     if (key_index)
         *key_index = ck > rk ? ck : rk;

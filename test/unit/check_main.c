@@ -30,6 +30,7 @@ int main(void)
     srunner_add_suite(sr, itsme_suite_logout_token());
     srunner_add_suite(sr, itsme_suite_cache());
     srunner_add_suite(sr, itsme_suite_i18n());
+    srunner_add_suite(sr, itsme_suite_counters());
 
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -17,6 +17,7 @@
 #include "tests.h"
 #include "testutil.h"
 #include "core/cache.h"
+#include "core/counters.h"
 #include "core/http_client.h"
 #include "core/proto/jwks.h"
 
@@ -35,7 +36,7 @@ typedef struct {
     int hits[MAX_PATHS];
 } srv_t;
 
-static const itsme_http_opts_t opts = { 10000, 0, NULL, NULL };
+static const itsme_http_opts_t opts = { 10000, 0, NULL, NULL, NULL };
 
 /* Counts a request for path (caller holds mu). */
 static void count(srv_t *s, const char *path)
@@ -370,6 +371,46 @@ START_TEST(rotation_after_unknown_kid)
 }
 END_TEST
 
+/* With a counter block in the HTTP options: every call to the OP counted
+ * and timed, a forced JWKS refetch counted as such, a failed call as an
+ * error. */
+START_TEST(fetches_counted)
+{
+    apr_pool_t *p = tu_pool();
+    itsme_cache_t *c = NULL;
+    const itsme_jwk_t *k = NULL;
+    itsme_counters_t ctr;
+    itsme_http_opts_t o = opts;
+    itsme_http_resp_t *resp = NULL;
+    itsme_err_t *e = NULL;
+    srv_t s;
+    memset(&ctr, 0, sizeof(ctr));
+    o.counters = &ctr;
+    srv_start(&s);
+    ck_assert_int_eq(itsme_cache_create(p, &c), APR_SUCCESS);
+    srv_set(&s, set_of(p, tu_rsa_key(p, "old", "sig"), NULL), NULL);
+    itsme_jwks_source_t src = { c, &o, url_of(p, &s, "/jwks"), TU_NOW, 0, 0 };
+    ck_assert_int_eq(find(p, &src, TU_NOW, "old", &k), APR_SUCCESS);
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_OP_FETCHES), 1);
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_JWKS_REFETCHES), 0);
+    ck_assert_int_ne(find(p, &src, TU_NOW + SEC(60), "made-up", &k), APR_SUCCESS);
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_OP_FETCHES), 2);
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_JWKS_REFETCHES), 1);
+    ck_assert_int_ne(find(p, &src, TU_NOW + SEC(80), "made-up", &k), APR_SUCCESS);
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_JWKS_REFETCHES), 1); /* remembered */
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_OP_FETCH_ERRORS), 0);
+    ck_assert_uint_ge(itsme_counters_get(&ctr, ITSME_CTR_OP_FETCH_USEC),
+                      itsme_counters_get(&ctr, ITSME_CTR_OP_FETCH_MAX_USEC));
+    srv_stop(&s);
+    /* the server is gone: the call fails, and is counted as such */
+    ck_assert_int_ne(itsme_http_get(p, &o, url_of(p, &s, "/gone"), NULL, NULL, &resp, &e),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_OP_FETCHES), 3);
+    ck_assert_uint_eq(itsme_counters_get(&ctr, ITSME_CTR_OP_FETCH_ERRORS), 1);
+    apr_pool_destroy(p);
+}
+END_TEST
+
 /* The public JWKS of key, with its kid renamed to kid. */
 static const char *set_as(apr_pool_t *p, const itsme_jwk_t *key, const char *kid)
 {
@@ -461,6 +502,7 @@ Suite *itsme_suite_cache(void)
     tcase_add_test(tc, slow_url_does_not_block_others);
     tcase_add_test(tc, rotation_after_unknown_kid);
     tcase_add_test(tc, same_kid_replaced);
+    tcase_add_test(tc, fetches_counted);
     tcase_add_test(tc, notes_bounded);
     suite_add_tcase(s, tc);
     return s;

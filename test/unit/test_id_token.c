@@ -531,7 +531,7 @@ END_TEST
 /* ---- userinfo: the same rules for the OP's UserInfo answer ---- */
 
 #define UI_DEAD "http://127.0.0.1:9/" /* a closed port: shows a fetch was tried */
-static const itsme_http_opts_t ui_fast = { 2000, 0, NULL, NULL };
+static const itsme_http_opts_t ui_fast = { 2000, 0, NULL, NULL, NULL };
 
 static int err_has(const itsme_err_t *e, apr_pool_t *p, const char *needle)
 {

@@ -17,7 +17,7 @@
 #define DEAD "http://127.0.0.1:9/"
 #define CLIENT "client-1"
 
-static const itsme_http_opts_t fast = { 2000, 0, NULL, NULL };
+static const itsme_http_opts_t fast = { 2000, 0, NULL, NULL, NULL };
 
 static int contains(const itsme_err_t *e, apr_pool_t *p, const char *needle)
 {

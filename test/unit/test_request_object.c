@@ -23,7 +23,7 @@
 #define CLAIMS "{\"id_token\":{\"http://itsme.services/v2/claim/BENationalNumber\":null}}"
 #define NOW_SEC 1767225600
 
-static const itsme_http_opts_t fast = { 2000, 0, NULL, NULL };
+static const itsme_http_opts_t fast = { 2000, 0, NULL, NULL, NULL };
 
 /* ---- helpers ---- */
 

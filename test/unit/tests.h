@@ -22,5 +22,6 @@ Suite *itsme_suite_record(void);
 Suite *itsme_suite_logout_token(void);
 Suite *itsme_suite_cache(void);
 Suite *itsme_suite_i18n(void);
+Suite *itsme_suite_counters(void);
 
 #endif

@@ -54,7 +54,12 @@ apr_status_t itsme_jwks_load(const itsme_jwks_source_t *src, apr_pool_t *p, int 
         src->min_refetch > 0 ? src->min_refetch : ITSME_JWKS_MIN_REFETCH,
         force
     };
-    return load_set(src, p, &pol, set, fetched ? fetched : &dummy, err);
+    if (!fetched)
+        fetched = &dummy;
+    apr_status_t rv = load_set(src, p, &pol, set, fetched, err);
+    if (force && *fetched) /* a refetch that went to the network */
+        itsme_counters_add(src->http ? src->http->counters : NULL, ITSME_CTR_JWKS_REFETCHES, 1);
+    return rv;
 }
 
 /* The note that remembers a refetch for kid: a missing kid, or a replaced
