@@ -48,6 +48,9 @@ tarball_has() { # listing path: an entry named path (a file, or a directory's co
 
 dist_check() {
     local build="$1" tarball listing f missing=() bad
+    # NEWS reads as a version history whose newest section is this version
+    check "NEWS's newest section is configure.ac's version ($VERSION)" \
+        test "$(grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+' "$REPO/NEWS" | cut -d' ' -f1)" = "$VERSION"
     [ -f "$build/Makefile" ] || { fail "make distcheck: $build is not configured"; finish; return; }
     tarball="$build/mod_auth_itsme-$VERSION.tar.gz"
     rm -f "$tarball"
