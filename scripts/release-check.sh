@@ -103,7 +103,8 @@ with_dpkg_lock() {
     for tries in $(seq 120 -1 1); do
         out="$("$@" 2>&1)"; rc=$?
         printf '%s\n' "$out"
-        [ "$rc" -ne 0 ] && [ "$tries" -gt 1 ] && grep -qi 'lock' <<<"$out" || return "$rc"
+        [ "$rc" -ne 0 ] && [ "$tries" -gt 1 ] \
+            && grep -qiE 'could not get lock|frontend lock|/var/lib/dpkg/lock' <<<"$out" || return "$rc"
         sleep 5
     done
     return "$rc"
