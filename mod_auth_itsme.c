@@ -5,6 +5,7 @@
  */
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
@@ -34,9 +35,12 @@ static int itsme_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         rc = itsme_store_post_config(pconf, s); /* ItsmeSessionStore */
     if (rc == OK)
         rc = itsme_counters_post_config(pconf, s); /* mod_status counters */
-    if (rc == OK)
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                     "ITSME01000: mod_auth_itsme " ITSME_VERSION " configured");
+    /* The version, once per start or restart of the server: not on the
+     * first configuration pass httpd makes at startup (a dry run before it
+     * detaches), nor in the Server header (no ap_add_version_component). */
+    if (rc == OK && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "ITSME08000: mod_auth_itsme " ITSME_VERSION " configured");
     return rc;
 }
 

@@ -21,7 +21,8 @@ PYTHON=/usr/bin/python3
 DEB_PACKAGES=(build-essential autoconf automake libtool pkg-config
     apache2-bin media-types apache2-dev libapr1-dev libaprutil1-dev
     libcurl4-openssl-dev libjansson-dev libcjose-dev libssl-dev
-    check libsubunit-dev python3-pytest curl openssl redis-server memcached)
+    check libsubunit-dev python3-pytest curl openssl redis-server memcached
+    debhelper dpkg-dev)   # the last two: the package stage (dpkg-buildpackage)
 
 say() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }

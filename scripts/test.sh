@@ -12,13 +12,18 @@
 #    ASan + UBSan
 # 6. the integration suite (pytest, real httpd + node-oidc-provider + a
 #    hostile OP) against build/.libs/mod_auth_itsme.so
+# 7. dist: make distcheck in build/, and the tarball's contents
+# 8. package: the Debian package built from a clean copy of the tree
+#    (dpkg-buildpackage), installed with dpkg -i (and apache2 for the
+#    check when missing), a2enmod, apache2ctl -t, then purged with whatever
+#    the check installed (scripts/release-check.sh)
 #
 # Logs: build/test-logs/<stage>.log. The last line printed is the total over
 # all stages, "N passed, M failed"; a stage that cannot run or crashes counts
 # as failed. Exit status 0 only when nothing failed.
 #
-# Environment: ITSME_SKIP_ASAN=1 skips stage 5; PYTEST_ARGS adds pytest
-# arguments (e.g. "-k hostile").
+# Environment: ITSME_SKIP_ASAN=1 skips stage 5; ITSME_SKIP_RELEASE=1 skips
+# stages 7 and 8; PYTEST_ARGS adds pytest arguments (e.g. "-k hostile").
 
 set -uo pipefail
 # shellcheck source=lib.sh
@@ -165,6 +170,21 @@ if [ "$BUILD_OK" -eq 1 ] && [ -f "$MODULE" ] && [ "$NPM_OK" -eq 0 ]; then
     parse_pytest integration "$LOG_DIR/integration.log" $?
 else
     cannot_run integration "module or test OP packages missing"
+fi
+
+# --- release: the tarball (make distcheck and its contents) and the Debian
+# package (built from a clean copy, installed, enabled, removed again)
+if [ "${ITSME_SKIP_RELEASE:-0}" = 1 ]; then
+    SUMMARY+=("dist, package      skipped (ITSME_SKIP_RELEASE=1)")
+else
+    if [ "$BUILD_OK" -eq 1 ]; then
+        run_stage dist 2400 bash "$REPO/scripts/release-check.sh" dist "$BUILD_DIR"
+        parse_plain dist "$LOG_DIR/dist.log" $?
+    else
+        cannot_run dist "build/ is not configured"
+    fi
+    run_stage package 2400 bash "$REPO/scripts/release-check.sh" package "$BUILD_DIR/package"
+    parse_plain package "$LOG_DIR/package.log" $?
 fi
 
 # ---------------------------------------------------------------------------

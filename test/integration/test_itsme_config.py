@@ -156,5 +156,17 @@ def test_example_config_starts(workdir, keys):
     # two itsme services in the one virtual host (issue 10)
     codes = [ln.split()[1] for ln in text.splitlines() if ln.strip().startswith("ItsmeServiceCode ")]
     assert len(set(codes)) == 2, codes
-    started, out = startup(workdir, "itsme-example", text)
+    # its https virtual host, with a throwaway certificate for mod_ssl
+    cert, key = keys.dir / "tls.pem", keys.dir / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=app.example.org", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    for old, new in (("/etc/ssl/certs/app.example.org.pem", cert), ("/etc/ssl/private/app.example.org.key", key)):
+        assert old in text, old
+        text = text.replace(old, str(new))
+    assert "\n    SSLEngine on\n" in text, "the example's https virtual host has no SSLEngine on"
+    ssl = f"LoadModule ssl_module {harness.httpd_modules_dir()}/mod_ssl.so\n"
+    if "mod_ssl" in harness.builtin_modules():
+        ssl = ""
+    started, out = startup(workdir, "itsme-example", ssl + text)
     assert started, out
