@@ -36,9 +36,17 @@ def locations(cgi):
 ScriptAlias /onboarding/ "{cgi}/"
 ScriptAlias /onboarding-api/ "{cgi}/"
 ScriptAlias /onboarding-strong/ "{cgi}/"
+ScriptAlias /app-strong/ "{cgi}/"
 <Location /app>
     AuthType itsme
     ItsmeClaims given_name family_name
+    ItsmePassClaimsAs both
+    Require valid-user
+</Location>
+<Location /app-strong>
+    AuthType itsme
+    ItsmeClaims given_name family_name
+    ItsmeACRValues advanced
     ItsmePassClaimsAs both
     Require valid-user
 </Location>
@@ -273,6 +281,36 @@ def test_acr_and_claim_step_up_are_one_login(rp, op, jar):
     resolved = entries[0]["resolved"]
     assert "acr_advanced" in (resolved.get("acr_values") or ""), resolved
     assert "eid" in resolved["scope"].split(), resolved
+
+
+def test_acr_step_up_asks_only_what_the_page_needs(rp, op, jar):
+    """A session that holds the national number (an identification) reaches
+    a light page that wants a stronger login: the new login asks for that
+    page's claims with its service, not again for the national number (a
+    second identification, paid for and not needed); what the session held
+    stays."""
+    light_login(rp, op, jar)
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    clear_log(op)
+    drop_op_cookies(jar)
+    r = harness.curl(rp.base + "/app-strong/env.py", jar=jar)
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope, q = scopes(r.location)
+    assert service_scopes(scope) == [f"service:{AUTH_SVC}"], scope
+    assert "eid" not in scope, scope
+    if not rp.request_object:
+        assert "BENationalNumber" not in q.get("claims", [""])[0], q
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env["REMOTE_USER"] == SUB and env.get("ITSME_GIVEN_NAME") == "Maxence", env
+    resolved = auth_entries(op)[-1]["resolved"]
+    assert "eid" not in resolved["scope"].split(), resolved
+    assert "acr_advanced" in (resolved.get("acr_values") or ""), resolved
+    # the national number is still in the session: no new login for it
+    n = len(auth_entries(op))
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar))
+    assert env.get("ITSME_NIN") == NIN, env
+    assert len(auth_entries(op)) == n
 
 
 # --------------------------------------------------------------------------
