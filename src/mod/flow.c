@@ -291,7 +291,7 @@ static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
                               itsme_state_t *st, const itsme_session_t *held, const char **url,
                               itsme_err_t **err)
 {
-    apr_array_header_t *wanted = itsme_stepup_wanted(r->pool, dc, held);
+    apr_array_header_t *wanted = itsme_stepup_wanted(r->pool, dc, held, st->step_up);
     const char *service = itsme_service_code(sc, dc); /* this location's (service.c) */
     itsme_authz_req_t az;
     apr_status_t rv;

@@ -194,10 +194,11 @@ int itsme_flow_step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_di
  * already (space separated; birthdate for age), or NULL. */
 const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
                                  const itsme_session_t *s);
-/* What a login under dc asks for: dc's claims, plus (held not NULL) the
- * claims held has that a login can ask for. Never NULL. */
+/* What a login under dc asks for: dc's claims, plus (a claim step-up: held
+ * and lacking not NULL) the claims held has that a login can ask for; an
+ * acr step-up asks dc's claims only. Never NULL. */
 apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc,
-                                        const itsme_session_t *held);
+                                        const itsme_session_t *held, const char *lacking);
 /* Callback: the session a login makes. Records in s the claims asked and
  * not given; for a step-up of the browser's valid session of the same
  * person, that session with s's claims merged in (its expiry kept); else

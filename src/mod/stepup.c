@@ -82,14 +82,17 @@ static int askable(const char *name)
 }
 
 apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc,
-                                        const itsme_session_t *held)
+                                        const itsme_session_t *held, const char *lacking)
 {
     apr_array_header_t *out;
     const apr_array_header_t *all;
     const apr_table_entry_t *e;
     int i, j;
 
-    if (!held)
+    /* an acr step-up asks what the page asks, no more: the merge keeps the
+     * rest, and the held claims may be another service's (an
+     * identification asked again under the light login's service) */
+    if (!held || !lacking || !*lacking)
         return dc->claims ? dc->claims : apr_array_make(p, 1, sizeof(const char *));
     out = dc->claims ? apr_array_copy(p, dc->claims) : apr_array_make(p, 8, sizeof(const char *));
     if (!held->claims)
