@@ -205,6 +205,12 @@ apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc
  * s (logged when another person replaces the session). */
 itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
                                      const itsme_state_t *st, itsme_session_t *s);
+/* Callback: saves the session itsme_stepup_finish makes (a new one). When
+ * a step-up's session does not fit its cookie (ITSME_E_CONFIG/APR_ENOSPC,
+ * returned), the same person's previous session is kept with the claims
+ * asked recorded as not given; another person's ends. */
+apr_status_t itsme_stepup_save(request_rec *r, const itsme_srv_cfg_t *sc,
+                               const itsme_state_t *st, itsme_session_t *s, itsme_err_t **err);
 /* Opens the state cookie `name`. */
 apr_status_t itsme_flow_open_state(request_rec *r, const itsme_srv_cfg_t *sc, const char *name,
                                    itsme_state_t **st, itsme_err_t **err);

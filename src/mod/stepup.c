@@ -192,3 +192,45 @@ itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
     }
     return merge(r, old, s, st->wanted_claims);
 }
+
+/* The step-up's session did not fit its cookie (the person gets the clear
+ * page): the same person keeps the session they had, with the claims this
+ * login asked for and it lacks recorded as not given, so the page does not
+ * send them to the provider again for a login that would end the same way;
+ * another person's session ends (the new login was to replace it). */
+static void keep_previous(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_state_t *st,
+                          const itsme_session_t *s)
+{
+    itsme_session_t *old = previous(r, sc, s->created), *kept;
+    itsme_err_t *err = NULL;
+
+    if (!old)
+        return;
+    if (strcmp(old->sub, s->sub) != 0 || !s->issuer || !old->issuer
+        || strcmp(old->issuer, s->issuer) != 0) {
+        itsme_session_end(r, sc);
+        return;
+    }
+    kept = apr_pmemdup(r->pool, old, sizeof(*old));
+    kept->not_given = not_given(r->pool, st->wanted_claims, old->not_given, old);
+    if (itsme_session_save(r, sc, kept, 0, &err) != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "ITSME07150: step-up too large for the session cookie; the session "
+                      "could not be kept: %s", itsme_err_str(r->pool, err));
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ITSME07151: step-up too large for the session cookie: the session is "
+                      "kept as it was, not asking again for %s",
+                      kept->not_given ? ap_escape_logitem(r->pool, kept->not_given) : "nothing");
+}
+
+apr_status_t itsme_stepup_save(request_rec *r, const itsme_srv_cfg_t *sc,
+                               const itsme_state_t *st, itsme_session_t *s, itsme_err_t **err)
+{
+    apr_status_t rv = itsme_session_save(r, sc, itsme_stepup_finish(r, sc, st, s), 1, err);
+
+    if (rv != APR_SUCCESS && st->step_up && *err && itsme_err_root_kind(*err) == ITSME_E_CONFIG
+        && (*err)->status == APR_ENOSPC)
+        keep_previous(r, sc, st, s);
+    return rv;
+}

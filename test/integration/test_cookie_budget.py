@@ -328,6 +328,8 @@ def test_step_up_too_large_for_a_cookie_keeps_the_session_and_asks_once(rp_budge
     the provider again for it (each try is another paid login that would
     end the same way): the page answers without the picture."""
     expect_log(r"ITSME05020.*ItsmeSessionStore")
+    expect_log(r"ITSME07151: step-up too large for the session cookie: the session is kept as it "
+               r"was, not asking again for picture")
     r = harness.curl(rp_budget.base + APP, jar=jar, follow=True)
     assert r.status == 200 and r.json()["env"]["REMOTE_USER"] == SUB, r
     hops = harness.walk(rp_budget.base + PIC, jar)
