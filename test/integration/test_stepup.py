@@ -119,6 +119,7 @@ def rp(request, workdir, keys, op_port, op):
     ro, store = request.param
     h = start_rp(workdir, keys, op_port, f"stepup-{ro}-{'shmcb' if store else 'cookie'}", ro, store)
     h.request_object = ro == "on"
+    h.store = store
     yield h
     stop_httpd(h)
 
@@ -218,6 +219,26 @@ def test_light_login_then_identification_by_step_up(rp, op, jar, expect_log):
     env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar))
     assert env.get("ITSME_NIN") == NIN, env
     assert len(auth_entries(op)) == n
+
+
+def test_step_up_issues_a_new_session_id_and_ends_the_old_one(rp, op, jar, tmp_path):
+    """Store mode: the merged session is a new record under a new id; the
+    cookie that named the light session opens nothing any more (no session
+    fixation through a step-up)."""
+    if not rp.store:
+        pytest.skip("cookie mode: the session is the cookie")
+    light_login(rp, op, jar)
+    before = [c["value"] for c in harness.read_jar(jar) if c["name"] == "itsme_session"]
+    assert len(before) == 1, harness.read_jar(jar)
+    old_jar = tmp_path / "old-jar"
+    old_jar.write_text(open(jar).read())
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    after = [c["value"] for c in harness.read_jar(jar) if c["name"] == "itsme_session"]
+    assert len(after) == 1 and after != before, (before, after)
+    r = harness.curl(rp.base + "/app/cgi/env.py", jar=str(old_jar))
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
 
 
 def test_another_person_at_step_up_replaces_the_session(rp, op, jar, expect_log):
