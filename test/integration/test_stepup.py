@@ -221,6 +221,35 @@ def test_light_login_then_identification_by_step_up(rp, op, jar, expect_log):
     assert len(auth_entries(op)) == n
 
 
+def test_identification_first_then_the_light_page_asks_only_its_names(rp, op, jar):
+    """A person whose first page is /onboarding (an identification: nin)
+    then opens /app, which lacks the names: the step-up at /app asks for
+    /app's names with the Authentication code, not again for the national
+    number the session holds (an identification on the light page); the
+    session keeps the number."""
+    clear_log(op)
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    check_resolved(rp, op, IDENT_SVC)
+    r = harness.curl(rp.base + "/app/cgi/env.py", jar=jar)
+    if r.status == 200:
+        pytest.skip("the identification gave the names too: no step-up at /app")
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope, q = scopes(r.location)
+    assert service_scopes(scope) == [f"service:{AUTH_SVC}"], scope
+    assert "eid" not in scope, scope
+    if not rp.request_object:
+        assert "BENationalNumber" not in q.get("claims", [""])[0], q
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env["REMOTE_USER"] == SUB and env.get("ITSME_GIVEN_NAME") == "Maxence", env
+    resolved = auth_entries(op)[-1]["resolved"]
+    assert "eid" not in resolved["scope"].split(), resolved
+    check_resolved(rp, op, AUTH_SVC)
+    n = len(auth_entries(op))
+    assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
+    assert len(auth_entries(op)) == n
+
+
 def test_step_up_issues_a_new_session_id_and_ends_the_old_one(rp, op, jar, tmp_path):
     """Store mode: the merged session is a new record under a new id; the
     cookie that named the light session opens nothing any more (no session
