@@ -184,8 +184,8 @@ int itsme_session_unavailable(request_rec *r, int writing, const itsme_err_t *er
 /* Redirects to the OP (or answers the failure page). */
 int itsme_flow_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc);
 /* The same for a step-up of the valid session `held` (acr or claims): asks
- * what held has plus what dc asks; the state remembers `lacking` (the
- * claims held lacks, space separated; NULL: acr only). */
+ * what dc asks (the merge keeps what held has); the state remembers
+ * `lacking` (the claims held lacks, space separated; NULL: acr only). */
 int itsme_flow_step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
                        const itsme_session_t *held, const char *lacking);
 
@@ -194,11 +194,9 @@ int itsme_flow_step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_di
  * already (space separated; birthdate for age), or NULL. */
 const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
                                  const itsme_session_t *s);
-/* What a login under dc asks for: dc's claims, plus (a claim step-up: held
- * and lacking not NULL) the claims held has that a login can ask for; an
- * acr step-up asks dc's claims only. Never NULL. */
-apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc,
-                                        const itsme_session_t *held, const char *lacking);
+/* What a login under dc asks for: dc's claims (a step-up too: never the
+ * claims the session already holds). Never NULL. */
+apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc);
 /* Callback: the session a login makes. Records in s the claims asked and
  * not given; for a step-up of the browser's valid session of the same
  * person, that session with s's claims merged in (its expiry kept); else

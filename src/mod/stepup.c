@@ -1,8 +1,10 @@
 /*
  * stepup.c: claim step-up. A valid session that lacks a claim its location
  * asks for (ItsmeClaims, the claims of its Require itsme-claim rules) sends
- * the browser to the OP again, asking for what the session holds plus what
- * it lacks, with the location's service (authn.c, flow.c). On return
+ * the browser to the OP again, asking for what the location asks (not
+ * again for what the session holds: that may be another service's, and
+ * each identification is paid for), with the location's service (authn.c,
+ * flow.c). On return
  * (callback.c) the same person's new claims are merged into the session,
  * whose absolute expiry stays; another person's login replaces it.
  *
@@ -15,7 +17,6 @@
 #include "http_log.h"
 #include "apr_strings.h"
 
-#include "core/claims.h"
 #include "core/proto/state.h"
 #include "core/session/session.h"
 #include "mod/config.h"
@@ -73,41 +74,13 @@ const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
     return out;
 }
 
-/* A claim of the session that a login can ask for by name (not one derived
- * from another: the type and country of a national number). */
-static int askable(const char *name)
+apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc)
 {
-    return itsme_claim_is_canonical(name) && strcmp(name, "sub") && strcmp(name, "itsme_sub")
-           && strcmp(name, "nin_type") && strcmp(name, "nin_issuing_country");
-}
-
-apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc,
-                                        const itsme_session_t *held, const char *lacking)
-{
-    apr_array_header_t *out;
-    const apr_array_header_t *all;
-    const apr_table_entry_t *e;
-    int i, j;
-
-    /* an acr step-up asks what the page asks, no more: the merge keeps the
-     * rest, and the held claims may be another service's (an
-     * identification asked again under the light login's service) */
-    if (!held || !lacking || !*lacking)
-        return dc->claims ? dc->claims : apr_array_make(p, 1, sizeof(const char *));
-    out = dc->claims ? apr_array_copy(p, dc->claims) : apr_array_make(p, 8, sizeof(const char *));
-    if (!held->claims)
-        return out;
-    all = apr_table_elts(held->claims);
-    e = (const apr_table_entry_t *)all->elts;
-    for (i = 0; i < all->nelts; i++) {
-        if (!askable(e[i].key))
-            continue;
-        for (j = 0; j < out->nelts && strcmp(APR_ARRAY_IDX(out, j, const char *), e[i].key); j++)
-            ;
-        if (j == out->nelts)
-            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p, e[i].key);
-    }
-    return out;
+    /* the page's claims only, for a step-up too: the merge keeps what the
+     * session holds, and what it holds may be another service's (the
+     * national number of an identification, asked again under the light
+     * login's code) */
+    return dc->claims ? dc->claims : apr_array_make(p, 1, sizeof(const char *));
 }
 
 /* The claims asked (wanted, space separated) that s lacks, with those of
