@@ -37,6 +37,7 @@ ScriptAlias /onboarding/ "{cgi}/"
 ScriptAlias /onboarding-api/ "{cgi}/"
 ScriptAlias /onboarding-strong/ "{cgi}/"
 ScriptAlias /app-strong/ "{cgi}/"
+ScriptAlias /app-nin/ "{cgi}/"
 <Location /app>
     AuthType itsme
     ItsmeClaims given_name family_name
@@ -47,6 +48,12 @@ ScriptAlias /app-strong/ "{cgi}/"
     AuthType itsme
     ItsmeClaims given_name family_name
     ItsmeACRValues advanced
+    ItsmePassClaimsAs both
+    Require valid-user
+</Location>
+<Location /app-nin>
+    AuthType itsme
+    ItsmeClaims given_name family_name nin
     ItsmePassClaimsAs both
     Require valid-user
 </Location>
@@ -306,6 +313,50 @@ def test_op_that_never_gives_the_claim_ends_in_403_after_one_try(rp, op, jar, ex
     assert len(auth_entries(op)) == 1
     env = env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=jar))
     assert env["REMOTE_USER"] == SUB, env
+
+
+def test_a_claim_one_service_did_not_give_is_still_asked_of_another(rp, op, jar):
+    """A light page lists nin, which its (Authentication) service does not
+    give: not asked again there. /onboarding needs it with the
+    Identification service, which was never asked: it steps up once (no 403
+    dead end where a login would help), and then answers without a login."""
+    light_login(rp, op, jar)
+    settings(op, withhold=["nin"])          # the light service does not give it
+    clear_log(op)
+    hops = harness.walk(rp.base + "/app-nin/env.py", jar)
+    env = hops[-1].json()["env"] if hops[-1].status == 200 else None
+    assert env and env["REMOTE_USER"] == SUB and "ITSME_NIN" not in env, hops[-1]
+    assert len(auth_entries(op)) == 1, auth_entries(op)
+    r = harness.curl(rp.base + "/app-nin/env.py", jar=jar)      # not asked again there
+    assert r.status == 200, r
+    settings(op, withhold=[])
+    r = harness.curl(rp.base + "/onboarding/env.py", jar=jar)
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope, _ = scopes(r.location)
+    assert service_scopes(scope) == [f"service:{IDENT_SVC}"], scope
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    n = len(auth_entries(op))
+    assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
+    assert env_of(harness.curl(rp.base + "/app-nin/env.py", jar=jar)).get("ITSME_NIN") == NIN
+    assert len(auth_entries(op)) == n
+
+
+def test_a_service_that_never_gives_the_claim_is_asked_once(rp, op, jar, expect_log):
+    """The same claim missed by two services: each is asked once, then 403."""
+    expect_log(r"AH01631")
+    expect_log(r"ITSME03006: Require itsme-claim nin: the session has no nin")
+    light_login(rp, op, jar)
+    settings(op, withhold=["nin"])
+    clear_log(op)
+    assert harness.walk(rp.base + "/app-nin/env.py", jar)[-1].status == 200
+    hops = harness.walk(rp.base + "/onboarding/env.py", jar)
+    assert hops[-1].status == 403, hops[-1]
+    assert len(auth_entries(op)) == 2, auth_entries(op)
+    for path in ("/onboarding/env.py", "/app-nin/env.py", "/onboarding/env.py"):
+        r = harness.curl(rp.base + path, jar=jar)
+        assert r.status in (200, 403) and r.location is None, (path, r)
+    assert len(auth_entries(op)) == 2, auth_entries(op)
 
 
 def test_xhr_and_api_callers_get_401_insufficient_claims(rp, op, jar):
