@@ -306,6 +306,7 @@ static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
     if (rv != APR_SUCCESS)
         return rv;
     st->wanted_claims = wanted->nelts ? apr_array_pstrcat(r->pool, wanted, ' ') : NULL;
+    st->service = sc->profile == ITSME_PROFILE_ITSME ? service : NULL; /* not_given */
     st->acr = itsme_acr_values(r, sc, dc);
     az.authorization_endpoint = md->authorization_endpoint;
     az.client_id = sc->client_id;

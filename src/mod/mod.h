@@ -191,9 +191,10 @@ int itsme_flow_step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_di
 
 /* ---- stepup.c: claim step-up ---- */
 /* The claims dc asks for that s lacks and the OP was not asked for in vain
- * already (space separated; birthdate for age), or NULL. */
-const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
-                                 const itsme_session_t *s);
+ * already, with dc's itsme service (space separated; birthdate for age), or
+ * NULL. */
+const char *itsme_stepup_lacking(request_rec *r, const itsme_srv_cfg_t *sc,
+                                 const itsme_dir_cfg_t *dc, const itsme_session_t *s);
 /* What a login under dc asks for: dc's claims (a step-up too: never the
  * claims the session already holds). Never NULL. */
 apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc);

@@ -9,9 +9,10 @@
  * whose absolute expiry stays; another person's login replaces it.
  *
  * A claim the OP did not give when a login of this session asked for it is
- * recorded in the session (not_given) and not asked again: the person gets
- * the location's answer (its 403 page when a rule needs the claim), never a
- * loop of logins.
+ * recorded in the session (not_given, per itsme service: "nin@CODE") and
+ * not asked of that service again: the person gets the location's answer
+ * (its 403 page when a rule needs the claim), never a loop of logins; a
+ * location with another service may still ask (at most once per service).
  */
 #include "httpd.h"
 #include "http_log.h"
@@ -59,16 +60,30 @@ static const char *append(apr_pool_t *p, const char *list, const char *name)
     return list ? apr_pstrcat(p, list, " ", name, NULL) : name;
 }
 
-const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
-                                 const itsme_session_t *s)
+/* The not_given entry of a claim asked of service (NULL: not itsme). */
+static const char *ng_entry(apr_pool_t *p, const char *claim, const char *service)
 {
-    const char *out = NULL;
+    return service ? apr_pstrcat(p, claim, "@", service, NULL) : claim;
+}
+
+/* The itsme service a login here asks (not_given is kept per service: a
+ * claim one service did not give may come from another). */
+static const char *service_here(const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc)
+{
+    return sc->profile == ITSME_PROFILE_ITSME ? itsme_service_code(sc, dc) : NULL;
+}
+
+const char *itsme_stepup_lacking(request_rec *r, const itsme_srv_cfg_t *sc,
+                                 const itsme_dir_cfg_t *dc, const itsme_session_t *s)
+{
+    const char *out = NULL, *service = service_here(sc, dc);
     int i;
 
     for (i = 0; dc->claims && i < dc->claims->nelts; i++) {
         const char *name = held_as(APR_ARRAY_IDX(dc->claims, i, const char *));
 
-        if (!has_claim(s, name) && !in_list(s->not_given, name))
+        if (!has_claim(s, name) && !in_list(s->not_given, name)
+            && !(service && in_list(s->not_given, ng_entry(r->pool, name, service))))
             out = append(r->pool, out, name);
     }
     return out;
@@ -83,21 +98,23 @@ apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc
     return dc->claims ? dc->claims : apr_array_make(p, 1, sizeof(const char *));
 }
 
-/* The claims asked (wanted, space separated) that s lacks, with those of
- * `before` it still lacks. */
-static const char *not_given(apr_pool_t *p, const char *wanted, const char *before,
-                             const itsme_session_t *s)
+/* The claims asked of service (wanted, space separated) that s lacks, as
+ * not_given entries, with the entries of `before` whose claim s still
+ * lacks. */
+static const char *not_given(apr_pool_t *p, const char *wanted, const char *service,
+                             const char *before, const itsme_session_t *s)
 {
-    const char *lists[2] = {wanted, before}, *out = NULL;
-    char *copy, *last, *c;
-    int k;
+    const char *out = NULL;
+    char *copy, *last = NULL, *c;
 
-    for (k = 0; k < 2; k++) {
-        copy = apr_pstrdup(p, lists[k] ? lists[k] : "");
-        for (last = NULL, c = apr_strtok(copy, " ", &last); c; c = apr_strtok(NULL, " ", &last))
-            if (!has_claim(s, held_as(c)))
-                out = append(p, out, held_as(c));
-    }
+    copy = apr_pstrdup(p, wanted ? wanted : "");
+    for (c = apr_strtok(copy, " ", &last); c; c = apr_strtok(NULL, " ", &last))
+        if (!has_claim(s, held_as(c)))
+            out = append(p, out, ng_entry(p, held_as(c), service));
+    copy = apr_pstrdup(p, before ? before : "");
+    for (last = NULL, c = apr_strtok(copy, " ", &last); c; c = apr_strtok(NULL, " ", &last))
+        if (!has_claim(s, apr_pstrndup(p, c, strcspn(c, "@"))))
+            out = append(p, out, c);
     return out;
 }
 
@@ -121,7 +138,7 @@ static int set_claim(void *tbl, const char *key, const char *val)
 
 /* The new login's claims over the old session's; its lifetime kept. */
 static itsme_session_t *merge(request_rec *r, const itsme_session_t *old,
-                              const itsme_session_t *s, const char *wanted)
+                              const itsme_session_t *s, const itsme_state_t *st)
 {
     itsme_session_t *m = apr_pmemdup(r->pool, s, sizeof(*s));
     int before;
@@ -132,7 +149,7 @@ static itsme_session_t *merge(request_rec *r, const itsme_session_t *old,
         apr_table_do(set_claim, m->claims, s->claims, NULL);
     if (old->expires < m->expires)
         m->expires = old->expires;
-    m->not_given = not_given(r->pool, wanted, old->not_given, m);
+    m->not_given = not_given(r->pool, st->wanted_claims, st->service, old->not_given, m);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "ITSME07101: step-up login of the same person: %d claim(s) added to the "
                   "session, which keeps its expiry; not given: %s",
@@ -146,7 +163,7 @@ itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
 {
     itsme_session_t *old;
 
-    s->not_given = not_given(r->pool, st->wanted_claims, NULL, s);
+    s->not_given = not_given(r->pool, st->wanted_claims, st->service, NULL, s);
     if (!st->step_up)
         return s;
     if (!(old = previous(r, sc, s->created))) {
@@ -163,7 +180,7 @@ itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
                       "the new login replaces the session entirely");
         return s;
     }
-    return merge(r, old, s, st->wanted_claims);
+    return merge(r, old, s, st);
 }
 
 /* The step-up's session did not fit its cookie (the person gets the clear
@@ -185,7 +202,7 @@ static void keep_previous(request_rec *r, const itsme_srv_cfg_t *sc, const itsme
         return;
     }
     kept = apr_pmemdup(r->pool, old, sizeof(*old));
-    kept->not_given = not_given(r->pool, st->wanted_claims, old->not_given, old);
+    kept->not_given = not_given(r->pool, st->wanted_claims, st->service, old->not_given, old);
     if (itsme_session_save(r, sc, kept, 0, &err) != APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "ITSME07150: step-up too large for the session cookie; the session "
