@@ -4,9 +4,9 @@
  * the browser to the OP again, asking for what the location asks (not
  * again for what the session holds: that may be another service's, and
  * each identification is paid for), with the location's service (authn.c,
- * flow.c). On return
- * (callback.c) the same person's new claims are merged into the session,
- * whose absolute expiry stays; another person's login replaces it.
+ * flow.c). On return (callback.c) the same person's new claims are merged
+ * into the session, whose absolute expiry stays; another person's login
+ * replaces it.
  *
  * A claim the OP did not give when a login of this session asked for it is
  * recorded in the session (not_given, per itsme service: "nin@CODE") and
