@@ -277,6 +277,26 @@ def test_step_up_issues_a_new_session_id_and_ends_the_old_one(rp, op, jar, tmp_p
     assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
 
 
+def test_a_step_up_answer_from_another_browser_injects_nothing(rp, op, jar, tmp_path):
+    """Browser A's step-up answer (code and state for the claims it lacked)
+    opened in browser B: B has no state cookie for it, so nothing is merged
+    into B's session."""
+    light_login(rp, op, jar)
+    r = harness.curl(rp.base + "/onboarding/env.py", jar=jar)
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    at_op = harness.curl(r.location, jar=jar)
+    assert at_op.status in (302, 303) and "/itsme/callback?" in at_op.location, at_op
+    answer = at_op.location
+    other = tmp_path / "browser-b"
+    light_login(rp, op, other)
+    r = harness.curl(answer, jar=other)
+    assert r.status == 400, r
+    r = harness.curl(rp.base + "/onboarding/env.py", jar=other)
+    assert r.status == 302, r                       # B's session still lacks nin
+    env = env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=other))
+    assert "ITSME_NIN" not in env, env
+
+
 def test_another_person_at_step_up_replaces_the_session(rp, op, jar, expect_log):
     expect_log(r"ITSME07103: the step-up login is another person than the session's")
     start = rp.log_size()
