@@ -250,7 +250,7 @@ int itsme_check_authn(request_rec *r)
     /* claims: not for a subrequest, nor where anonymous callers pass (the
      * session is accepted as it is there) */
     if (!r->main && itsme_cfg_unauth(dc) != ITSME_UNAUTH_PASS)
-        lacking = itsme_stepup_lacking(r, dc, q->session);
+        lacking = itsme_stepup_lacking(r, sc, dc, q->session);
     if (asked || lacking)
         return step_up(r, sc, dc, q->session, asked, lacking);
     if (loaded)

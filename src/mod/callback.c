@@ -287,7 +287,7 @@ static apr_status_t complete_login(login_t *l, const itsme_state_t *st, const ch
     itsme_session_keep_claims(l->r, l->sc, &s, st->wanted_claims);
     *what = "session";
     /* a step-up: merged into the same person's session (stepup.c) */
-    return itsme_session_save(l->r, l->sc, itsme_stepup_finish(l->r, l->sc, st, &s), 1, err);
+    return itsme_stepup_save(l->r, l->sc, st, &s, err);
 }
 
 /* ---- the handler ---- */

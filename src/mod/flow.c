@@ -288,10 +288,9 @@ static const char *return_url(request_rec *r)
 
 static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
                               const itsme_dir_cfg_t *dc, const itsme_metadata_t *md,
-                              itsme_state_t *st, const itsme_session_t *held, const char **url,
-                              itsme_err_t **err)
+                              itsme_state_t *st, const char **url, itsme_err_t **err)
 {
-    apr_array_header_t *wanted = itsme_stepup_wanted(r->pool, dc, held);
+    apr_array_header_t *wanted = itsme_stepup_wanted(r->pool, dc);
     const char *service = itsme_service_code(sc, dc); /* this location's (service.c) */
     itsme_authz_req_t az;
     apr_status_t rv;
@@ -307,6 +306,7 @@ static apr_status_t authz_url(request_rec *r, const itsme_srv_cfg_t *sc,
     if (rv != APR_SUCCESS)
         return rv;
     st->wanted_claims = wanted->nelts ? apr_array_pstrcat(r->pool, wanted, ' ') : NULL;
+    st->service = sc->profile == ITSME_PROFILE_ITSME ? service : NULL; /* not_given */
     st->acr = itsme_acr_values(r, sc, dc);
     az.authorization_endpoint = md->authorization_endpoint;
     az.client_id = sc->client_id;
@@ -345,7 +345,7 @@ static int start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_
     if (itsme_state_new(r->pool, return_url(r), now, &st, &err) != APR_SUCCESS)
         return login_failed(r, HTTP_INTERNAL_SERVER_ERROR, "state", err);
     st->step_up = held ? (lacking ? lacking : "") : NULL;
-    if (authz_url(r, sc, dc, md, st, held, &url, &err) != APR_SUCCESS)
+    if (authz_url(r, sc, dc, md, st, &url, &err) != APR_SUCCESS)
         return login_failed(r, HTTP_INTERNAL_SERVER_ERROR, "authorization request", err);
     if (set_state_cookie(r, sc, st, &err) != APR_SUCCESS)
         return login_failed(r, HTTP_INTERNAL_SERVER_ERROR, "state cookie", err);

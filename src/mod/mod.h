@@ -229,26 +229,32 @@ int itsme_session_unavailable(request_rec *r, int writing, const itsme_err_t *er
 /* Redirects to the OP (or answers the failure page). */
 int itsme_flow_start(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc);
 /* The same for a step-up of the valid session `held` (acr or claims): asks
- * what held has plus what dc asks; the state remembers `lacking` (the
- * claims held lacks, space separated; NULL: acr only). */
+ * what dc asks (the merge keeps what held has); the state remembers
+ * `lacking` (the claims held lacks, space separated; NULL: acr only). */
 int itsme_flow_step_up(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc,
                        const itsme_session_t *held, const char *lacking);
 
 /* ---- stepup.c: claim step-up ---- */
 /* The claims dc asks for that s lacks and the OP was not asked for in vain
- * already (space separated; birthdate for age), or NULL. */
-const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
-                                 const itsme_session_t *s);
-/* What a login under dc asks for: dc's claims, plus (held not NULL) the
- * claims held has that a login can ask for. Never NULL. */
-apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc,
-                                        const itsme_session_t *held);
+ * already, with dc's itsme service (space separated; birthdate for age), or
+ * NULL. */
+const char *itsme_stepup_lacking(request_rec *r, const itsme_srv_cfg_t *sc,
+                                 const itsme_dir_cfg_t *dc, const itsme_session_t *s);
+/* What a login under dc asks for: dc's claims (a step-up too: never the
+ * claims the session already holds). Never NULL. */
+apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc);
 /* Callback: the session a login makes. Records in s the claims asked and
  * not given; for a step-up of the browser's valid session of the same
  * person, that session with s's claims merged in (its expiry kept); else
  * s (logged when another person replaces the session). */
 itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
                                      const itsme_state_t *st, itsme_session_t *s);
+/* Callback: saves the session itsme_stepup_finish makes (a new one). When
+ * a step-up's session does not fit its cookie (ITSME_E_CONFIG/APR_ENOSPC,
+ * returned), the same person's previous session is kept with the claims
+ * asked recorded as not given; another person's ends. */
+apr_status_t itsme_stepup_save(request_rec *r, const itsme_srv_cfg_t *sc,
+                               const itsme_state_t *st, itsme_session_t *s, itsme_err_t **err);
 /* Opens the state cookie `name`. */
 apr_status_t itsme_flow_open_state(request_rec *r, const itsme_srv_cfg_t *sc, const char *name,
                                    itsme_state_t **st, itsme_err_t **err);

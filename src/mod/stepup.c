@@ -1,21 +1,23 @@
 /*
  * stepup.c: claim step-up. A valid session that lacks a claim its location
  * asks for (ItsmeClaims, the claims of its Require itsme-claim rules) sends
- * the browser to the OP again, asking for what the session holds plus what
- * it lacks, with the location's service (authn.c, flow.c). On return
- * (callback.c) the same person's new claims are merged into the session,
- * whose absolute expiry stays; another person's login replaces it.
+ * the browser to the OP again, asking for what the location asks (not
+ * again for what the session holds: that may be another service's, and
+ * each identification is paid for), with the location's service (authn.c,
+ * flow.c). On return (callback.c) the same person's new claims are merged
+ * into the session, whose absolute expiry stays; another person's login
+ * replaces it.
  *
  * A claim the OP did not give when a login of this session asked for it is
- * recorded in the session (not_given) and not asked again: the person gets
- * the location's answer (its 403 page when a rule needs the claim), never a
- * loop of logins.
+ * recorded in the session (not_given, per itsme service: "nin@CODE") and
+ * not asked of that service again: the person gets the location's answer
+ * (its 403 page when a rule needs the claim), never a loop of logins; a
+ * location with another service may still ask (at most once per service).
  */
 #include "httpd.h"
 #include "http_log.h"
 #include "apr_strings.h"
 
-#include "core/claims.h"
 #include "core/proto/state.h"
 #include "core/session/session.h"
 #include "mod/config.h"
@@ -58,70 +60,61 @@ static const char *append(apr_pool_t *p, const char *list, const char *name)
     return list ? apr_pstrcat(p, list, " ", name, NULL) : name;
 }
 
-const char *itsme_stepup_lacking(request_rec *r, const itsme_dir_cfg_t *dc,
-                                 const itsme_session_t *s)
+/* The not_given entry of a claim asked of service (NULL: not itsme). */
+static const char *ng_entry(apr_pool_t *p, const char *claim, const char *service)
 {
-    const char *out = NULL;
+    return service ? apr_pstrcat(p, claim, "@", service, NULL) : claim;
+}
+
+/* The itsme service a login here asks (not_given is kept per service: a
+ * claim one service did not give may come from another). */
+static const char *service_here(const itsme_srv_cfg_t *sc, const itsme_dir_cfg_t *dc)
+{
+    return sc->profile == ITSME_PROFILE_ITSME ? itsme_service_code(sc, dc) : NULL;
+}
+
+const char *itsme_stepup_lacking(request_rec *r, const itsme_srv_cfg_t *sc,
+                                 const itsme_dir_cfg_t *dc, const itsme_session_t *s)
+{
+    const char *out = NULL, *service = service_here(sc, dc);
     int i;
 
     for (i = 0; dc->claims && i < dc->claims->nelts; i++) {
         const char *name = held_as(APR_ARRAY_IDX(dc->claims, i, const char *));
 
-        if (!has_claim(s, name) && !in_list(s->not_given, name))
+        if (!has_claim(s, name) && !in_list(s->not_given, name)
+            && !(service && in_list(s->not_given, ng_entry(r->pool, name, service))))
             out = append(r->pool, out, name);
     }
     return out;
 }
 
-/* A claim of the session that a login can ask for by name (not one derived
- * from another: the type and country of a national number). */
-static int askable(const char *name)
+apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc)
 {
-    return itsme_claim_is_canonical(name) && strcmp(name, "sub") && strcmp(name, "itsme_sub")
-           && strcmp(name, "nin_type") && strcmp(name, "nin_issuing_country");
+    /* the page's claims only, for a step-up too: the merge keeps what the
+     * session holds, and what it holds may be another service's (the
+     * national number of an identification, asked again under the light
+     * login's code) */
+    return dc->claims ? dc->claims : apr_array_make(p, 1, sizeof(const char *));
 }
 
-apr_array_header_t *itsme_stepup_wanted(apr_pool_t *p, const itsme_dir_cfg_t *dc,
-                                        const itsme_session_t *held)
+/* The claims asked of service (wanted, space separated) that s lacks, as
+ * not_given entries, with the entries of `before` whose claim s still
+ * lacks. */
+static const char *not_given(apr_pool_t *p, const char *wanted, const char *service,
+                             const char *before, const itsme_session_t *s)
 {
-    apr_array_header_t *out;
-    const apr_array_header_t *all;
-    const apr_table_entry_t *e;
-    int i, j;
+    const char *out = NULL;
+    char *copy, *last = NULL, *c;
 
-    if (!held)
-        return dc->claims ? dc->claims : apr_array_make(p, 1, sizeof(const char *));
-    out = dc->claims ? apr_array_copy(p, dc->claims) : apr_array_make(p, 8, sizeof(const char *));
-    if (!held->claims)
-        return out;
-    all = apr_table_elts(held->claims);
-    e = (const apr_table_entry_t *)all->elts;
-    for (i = 0; i < all->nelts; i++) {
-        if (!askable(e[i].key))
-            continue;
-        for (j = 0; j < out->nelts && strcmp(APR_ARRAY_IDX(out, j, const char *), e[i].key); j++)
-            ;
-        if (j == out->nelts)
-            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p, e[i].key);
-    }
-    return out;
-}
-
-/* The claims asked (wanted, space separated) that s lacks, with those of
- * `before` it still lacks. */
-static const char *not_given(apr_pool_t *p, const char *wanted, const char *before,
-                             const itsme_session_t *s)
-{
-    const char *lists[2] = {wanted, before}, *out = NULL;
-    char *copy, *last, *c;
-    int k;
-
-    for (k = 0; k < 2; k++) {
-        copy = apr_pstrdup(p, lists[k] ? lists[k] : "");
-        for (last = NULL, c = apr_strtok(copy, " ", &last); c; c = apr_strtok(NULL, " ", &last))
-            if (!has_claim(s, held_as(c)))
-                out = append(p, out, held_as(c));
-    }
+    copy = apr_pstrdup(p, wanted ? wanted : "");
+    for (c = apr_strtok(copy, " ", &last); c; c = apr_strtok(NULL, " ", &last))
+        if (!has_claim(s, held_as(c)))
+            out = append(p, out, ng_entry(p, held_as(c), service));
+    copy = apr_pstrdup(p, before ? before : "");
+    for (last = NULL, c = apr_strtok(copy, " ", &last); c; c = apr_strtok(NULL, " ", &last))
+        if (!has_claim(s, apr_pstrndup(p, c, strcspn(c, "@"))))
+            out = append(p, out, c);
     return out;
 }
 
@@ -145,7 +138,7 @@ static int set_claim(void *tbl, const char *key, const char *val)
 
 /* The new login's claims over the old session's; its lifetime kept. */
 static itsme_session_t *merge(request_rec *r, const itsme_session_t *old,
-                              const itsme_session_t *s, const char *wanted)
+                              const itsme_session_t *s, const itsme_state_t *st)
 {
     itsme_session_t *m = apr_pmemdup(r->pool, s, sizeof(*s));
     int before;
@@ -156,7 +149,7 @@ static itsme_session_t *merge(request_rec *r, const itsme_session_t *old,
         apr_table_do(set_claim, m->claims, s->claims, NULL);
     if (old->expires < m->expires)
         m->expires = old->expires;
-    m->not_given = not_given(r->pool, wanted, old->not_given, m);
+    m->not_given = not_given(r->pool, st->wanted_claims, st->service, old->not_given, m);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "ITSME07101: step-up login of the same person: %d claim(s) added to the "
                   "session, which keeps its expiry; not given: %s",
@@ -170,7 +163,7 @@ itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
 {
     itsme_session_t *old;
 
-    s->not_given = not_given(r->pool, st->wanted_claims, NULL, s);
+    s->not_given = not_given(r->pool, st->wanted_claims, st->service, NULL, s);
     if (!st->step_up)
         return s;
     if (!(old = previous(r, sc, s->created))) {
@@ -187,5 +180,47 @@ itsme_session_t *itsme_stepup_finish(request_rec *r, const itsme_srv_cfg_t *sc,
                       "the new login replaces the session entirely");
         return s;
     }
-    return merge(r, old, s, st->wanted_claims);
+    return merge(r, old, s, st);
+}
+
+/* The step-up's session did not fit its cookie (the person gets the clear
+ * page): the same person keeps the session they had, with the claims this
+ * login asked for and it lacks recorded as not given, so the page does not
+ * send them to the provider again for a login that would end the same way;
+ * another person's session ends (the new login was to replace it). */
+static void keep_previous(request_rec *r, const itsme_srv_cfg_t *sc, const itsme_state_t *st,
+                          const itsme_session_t *s)
+{
+    itsme_session_t *old = previous(r, sc, s->created), *kept;
+    itsme_err_t *err = NULL;
+
+    if (!old)
+        return;
+    if (strcmp(old->sub, s->sub) != 0 || !s->issuer || !old->issuer
+        || strcmp(old->issuer, s->issuer) != 0) {
+        itsme_session_end(r, sc);
+        return;
+    }
+    kept = apr_pmemdup(r->pool, old, sizeof(*old));
+    kept->not_given = not_given(r->pool, st->wanted_claims, st->service, old->not_given, old);
+    if (itsme_session_save(r, sc, kept, 0, &err) != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "ITSME07150: step-up too large for the session cookie; the session "
+                      "could not be kept: %s", itsme_err_str(r->pool, err));
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "ITSME07151: step-up too large for the session cookie: the session is "
+                      "kept as it was, not asking again for %s",
+                      kept->not_given ? ap_escape_logitem(r->pool, kept->not_given) : "nothing");
+}
+
+apr_status_t itsme_stepup_save(request_rec *r, const itsme_srv_cfg_t *sc,
+                               const itsme_state_t *st, itsme_session_t *s, itsme_err_t **err)
+{
+    apr_status_t rv = itsme_session_save(r, sc, itsme_stepup_finish(r, sc, st, s), 1, err);
+
+    if (rv != APR_SUCCESS && st->step_up && *err && itsme_err_root_kind(*err) == ITSME_E_CONFIG
+        && (*err)->status == APR_ENOSPC)
+        keep_previous(r, sc, st, s);
+    return rv;
 }

@@ -315,3 +315,33 @@ def test_session_keeps_only_asked_claims(workdir, test_op, store, tmp_path):
             assert "Legrand" not in r.body, r.body
     finally:
         stop_httpd(h)
+
+
+# --------------------------------------------------------------------------
+# a claim step-up that grows the session past its cookie
+
+def test_step_up_too_large_for_a_cookie_keeps_the_session_and_asks_once(rp_budget, picture_op, jar,
+                                                                        expect_log):
+    """A light session steps up for the 12 KB picture: the merged session
+    does not fit its cookie. The person gets the clear page, keeps the
+    session they had (logged in where the page fits), and is not sent to
+    the provider again for it (each try is another paid login that would
+    end the same way): the page answers without the picture."""
+    expect_log(r"ITSME05020.*ItsmeSessionStore")
+    expect_log(r"ITSME07151: step-up too large for the session cookie: the session is kept as it "
+               r"was, not asking again for picture")
+    r = harness.curl(rp_budget.base + APP, jar=jar, follow=True)
+    assert r.status == 200 and r.json()["env"]["REMOTE_USER"] == SUB, r
+    hops = harness.walk(rp_budget.base + PIC, jar)
+    last = hops[-1]
+    assert last.url.startswith(rp_budget.base + "/itsme/callback?"), [h.url for h in hops]
+    assert last.status == 500 and "could not be completed" in last.body.lower(), last
+    assert_set_cookies_small([h for h in hops if h.url.startswith(rp_budget.base)])
+    assert_within_budget(jar)
+    r = harness.curl(rp_budget.base + APP, jar=jar)
+    assert r.status == 200 and r.json()["env"]["REMOTE_USER"] == SUB, r
+    r = harness.curl(rp_budget.base + PIC, jar=jar)
+    assert r.status == 200, r                       # no second trip to the provider
+    env = r.json()["env"]
+    assert env["REMOTE_USER"] == SUB and "ITSME_PICTURE" not in env, env
+    assert_within_budget(jar)

@@ -2,7 +2,7 @@
 step-up. /app runs the Authentication service (a light login: names, no
 national number); /onboarding the Identification service (Require
 itsme-claim nin). A light session that reaches /onboarding goes to the OP
-once more, with /onboarding's service, asking for what it holds plus nin,
+once more, with /onboarding's service, asking for nin (not again for what it holds),
 and comes back to /onboarding; /app keeps working with the same session.
 
 Against the test OP in its itsme profile, which decrypts request objects
@@ -36,9 +36,24 @@ def locations(cgi):
 ScriptAlias /onboarding/ "{cgi}/"
 ScriptAlias /onboarding-api/ "{cgi}/"
 ScriptAlias /onboarding-strong/ "{cgi}/"
+ScriptAlias /app-strong/ "{cgi}/"
+ScriptAlias /app-nin/ "{cgi}/"
 <Location /app>
     AuthType itsme
     ItsmeClaims given_name family_name
+    ItsmePassClaimsAs both
+    Require valid-user
+</Location>
+<Location /app-strong>
+    AuthType itsme
+    ItsmeClaims given_name family_name
+    ItsmeACRValues advanced
+    ItsmePassClaimsAs both
+    Require valid-user
+</Location>
+<Location /app-nin>
+    AuthType itsme
+    ItsmeClaims given_name family_name nin
     ItsmePassClaimsAs both
     Require valid-user
 </Location>
@@ -111,6 +126,7 @@ def rp(request, workdir, keys, op_port, op):
     ro, store = request.param
     h = start_rp(workdir, keys, op_port, f"stepup-{ro}-{'shmcb' if store else 'cookie'}", ro, store)
     h.request_object = ro == "on"
+    h.store = store
     yield h
     stop_httpd(h)
 
@@ -189,12 +205,12 @@ def test_light_login_then_identification_by_step_up(rp, op, jar, expect_log):
     r = harness.curl(rp.base + "/onboarding/env.py?step=1", jar=jar)
     assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
     scope, q = scopes(r.location)
-    # this location's service only, what the session holds (profile: the
-    # names) plus what it lacks (eid: the national number)
+    # this location's service only, and what this location asks (eid: the
+    # national number), not again what the session holds (the names)
     assert service_scopes(scope) == [f"service:{IDENT_SVC}"], scope
-    assert "eid" in scope and "profile" in scope, scope
+    assert "eid" in scope and "profile" not in scope, scope
     if not rp.request_object:
-        assert "BENationalNumber" in q["claims"][0] and "given_name" in q["claims"][0], q
+        assert "BENationalNumber" in q["claims"][0] and "given_name" not in q["claims"][0], q
     hops = harness.walk(r.location, jar)
     assert hops[-1].status == 200, hops[-1]
     env = hops[-1].json()["env"]
@@ -212,6 +228,75 @@ def test_light_login_then_identification_by_step_up(rp, op, jar, expect_log):
     assert len(auth_entries(op)) == n
 
 
+def test_identification_first_then_the_light_page_asks_only_its_names(rp, op, jar):
+    """A person whose first page is /onboarding (an identification: nin)
+    then opens /app, which lacks the names: the step-up at /app asks for
+    /app's names with the Authentication code, not again for the national
+    number the session holds (an identification on the light page); the
+    session keeps the number."""
+    clear_log(op)
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    check_resolved(rp, op, IDENT_SVC)
+    r = harness.curl(rp.base + "/app/cgi/env.py", jar=jar)
+    if r.status == 200:
+        pytest.skip("the identification gave the names too: no step-up at /app")
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope, q = scopes(r.location)
+    assert service_scopes(scope) == [f"service:{AUTH_SVC}"], scope
+    assert "eid" not in scope, scope
+    if not rp.request_object:
+        assert "BENationalNumber" not in q.get("claims", [""])[0], q
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env["REMOTE_USER"] == SUB and env.get("ITSME_GIVEN_NAME") == "Maxence", env
+    resolved = auth_entries(op)[-1]["resolved"]
+    assert "eid" not in resolved["scope"].split(), resolved
+    check_resolved(rp, op, AUTH_SVC)
+    n = len(auth_entries(op))
+    assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
+    assert len(auth_entries(op)) == n
+
+
+def test_step_up_issues_a_new_session_id_and_ends_the_old_one(rp, op, jar, tmp_path):
+    """Store mode: the merged session is a new record under a new id; the
+    cookie that named the light session opens nothing any more (no session
+    fixation through a step-up)."""
+    if not rp.store:
+        pytest.skip("cookie mode: the session is the cookie")
+    light_login(rp, op, jar)
+    before = [c["value"] for c in harness.read_jar(jar) if c["name"] == "itsme_session"]
+    assert len(before) == 1, harness.read_jar(jar)
+    old_jar = tmp_path / "old-jar"
+    old_jar.write_text(open(jar).read())
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    after = [c["value"] for c in harness.read_jar(jar) if c["name"] == "itsme_session"]
+    assert len(after) == 1 and after != before, (before, after)
+    r = harness.curl(rp.base + "/app/cgi/env.py", jar=str(old_jar))
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
+
+
+def test_a_step_up_answer_from_another_browser_injects_nothing(rp, op, jar, tmp_path):
+    """Browser A's step-up answer (code and state for the claims it lacked)
+    opened in browser B: B has no state cookie for it, so nothing is merged
+    into B's session."""
+    light_login(rp, op, jar)
+    r = harness.curl(rp.base + "/onboarding/env.py", jar=jar)
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    at_op = harness.curl(r.location, jar=jar)
+    assert at_op.status in (302, 303) and "/itsme/callback?" in at_op.location, at_op
+    answer = at_op.location
+    other = tmp_path / "browser-b"
+    light_login(rp, op, other)
+    r = harness.curl(answer, jar=other)
+    assert r.status == 400, r
+    r = harness.curl(rp.base + "/onboarding/env.py", jar=other)
+    assert r.status == 302, r                       # B's session still lacks nin
+    env = env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=other))
+    assert "ITSME_NIN" not in env, env
+
+
 def test_another_person_at_step_up_replaces_the_session(rp, op, jar, expect_log):
     expect_log(r"ITSME07103: the step-up login is another person than the session's")
     start = rp.log_size()
@@ -220,10 +305,13 @@ def test_another_person_at_step_up_replaces_the_session(rp, op, jar, expect_log)
     drop_op_cookies(jar)            # someone else logs in at the OP
     env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, follow=True))
     assert env["REMOTE_USER"] == OTHER["sub"] and env.get("ITSME_NIN") == OTHER_NIN, env
-    assert env.get("ITSME_GIVEN_NAME") == "Jan", env
-    # nothing of the first person is left
-    env = env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=jar))
+    # nothing of the first person is left: not their names either (the
+    # step-up asked /onboarding's claims only; /app asks the new person's
+    # names with a light login of its own)
+    assert "ITSME_GIVEN_NAME" not in env, env
+    env = env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=jar, follow=True))
     assert env["REMOTE_USER"] == OTHER["sub"] and env.get("ITSME_FAMILY_NAME") == "Peeters", env
+    assert env.get("ITSME_NIN") == OTHER_NIN, env
     logged = "\n".join(ln for ln in rp.log_since(start) if "ITSME" in ln)
     for personal in (SUB, OTHER["sub"], NIN, OTHER_NIN, "Maxence", "Peeters"):
         assert personal not in logged, personal
@@ -245,6 +333,50 @@ def test_op_that_never_gives_the_claim_ends_in_403_after_one_try(rp, op, jar, ex
     assert len(auth_entries(op)) == 1
     env = env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=jar))
     assert env["REMOTE_USER"] == SUB, env
+
+
+def test_a_claim_one_service_did_not_give_is_still_asked_of_another(rp, op, jar):
+    """A light page lists nin, which its (Authentication) service does not
+    give: not asked again there. /onboarding needs it with the
+    Identification service, which was never asked: it steps up once (no 403
+    dead end where a login would help), and then answers without a login."""
+    light_login(rp, op, jar)
+    settings(op, withhold=["nin"])          # the light service does not give it
+    clear_log(op)
+    hops = harness.walk(rp.base + "/app-nin/env.py", jar)
+    env = hops[-1].json()["env"] if hops[-1].status == 200 else None
+    assert env and env["REMOTE_USER"] == SUB and "ITSME_NIN" not in env, hops[-1]
+    assert len(auth_entries(op)) == 1, auth_entries(op)
+    r = harness.curl(rp.base + "/app-nin/env.py", jar=jar)      # not asked again there
+    assert r.status == 200, r
+    settings(op, withhold=[])
+    r = harness.curl(rp.base + "/onboarding/env.py", jar=jar)
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope, _ = scopes(r.location)
+    assert service_scopes(scope) == [f"service:{IDENT_SVC}"], scope
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    n = len(auth_entries(op))
+    assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
+    assert env_of(harness.curl(rp.base + "/app-nin/env.py", jar=jar)).get("ITSME_NIN") == NIN
+    assert len(auth_entries(op)) == n
+
+
+def test_a_service_that_never_gives_the_claim_is_asked_once(rp, op, jar, expect_log):
+    """The same claim missed by two services: each is asked once, then 403."""
+    expect_log(r"AH01631")
+    expect_log(r"ITSME03006: Require itsme-claim nin: the session has no nin")
+    light_login(rp, op, jar)
+    settings(op, withhold=["nin"])
+    clear_log(op)
+    assert harness.walk(rp.base + "/app-nin/env.py", jar)[-1].status == 200
+    hops = harness.walk(rp.base + "/onboarding/env.py", jar)
+    assert hops[-1].status == 403, hops[-1]
+    assert len(auth_entries(op)) == 2, auth_entries(op)
+    for path in ("/onboarding/env.py", "/app-nin/env.py", "/onboarding/env.py"):
+        r = harness.curl(rp.base + path, jar=jar)
+        assert r.status in (200, 403) and r.location is None, (path, r)
+    assert len(auth_entries(op)) == 2, auth_entries(op)
 
 
 def test_xhr_and_api_callers_get_401_insufficient_claims(rp, op, jar):
@@ -273,6 +405,36 @@ def test_acr_and_claim_step_up_are_one_login(rp, op, jar):
     resolved = entries[0]["resolved"]
     assert "acr_advanced" in (resolved.get("acr_values") or ""), resolved
     assert "eid" in resolved["scope"].split(), resolved
+
+
+def test_acr_step_up_asks_only_what_the_page_needs(rp, op, jar):
+    """A session that holds the national number (an identification) reaches
+    a light page that wants a stronger login: the new login asks for that
+    page's claims with its service, not again for the national number (a
+    second identification, paid for and not needed); what the session held
+    stays."""
+    light_login(rp, op, jar)
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, follow=True))
+    assert env.get("ITSME_NIN") == NIN, env
+    clear_log(op)
+    drop_op_cookies(jar)
+    r = harness.curl(rp.base + "/app-strong/env.py", jar=jar)
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope, q = scopes(r.location)
+    assert service_scopes(scope) == [f"service:{AUTH_SVC}"], scope
+    assert "eid" not in scope, scope
+    if not rp.request_object:
+        assert "BENationalNumber" not in q.get("claims", [""])[0], q
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env["REMOTE_USER"] == SUB and env.get("ITSME_GIVEN_NAME") == "Maxence", env
+    resolved = auth_entries(op)[-1]["resolved"]
+    assert "eid" not in resolved["scope"].split(), resolved
+    assert "acr_advanced" in (resolved.get("acr_values") or ""), resolved
+    # the national number is still in the session: no new login for it
+    n = len(auth_entries(op))
+    env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar))
+    assert env.get("ITSME_NIN") == NIN, env
+    assert len(auth_entries(op)) == n
 
 
 # --------------------------------------------------------------------------

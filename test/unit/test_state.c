@@ -93,6 +93,7 @@ START_TEST(round_trip)
     s->wanted_claims = "sub nin birthdate";
     s->acr = "http://itsme.services/V2/claim/acr_basic";
     s->step_up = "nin";
+    s->service = "ONBOARDING_ID";
     json = itsme_state_serialize(p, s);
     ck_assert_ptr_nonnull(json);
     ck_assert_int_eq(itsme_state_parse(p, json, strlen(json), TU_NOW + SEC(30),
@@ -104,15 +105,17 @@ START_TEST(round_trip)
     ck_assert_str_eq(out->wanted_claims, "sub nin birthdate");
     ck_assert_str_eq(out->acr, s->acr);
     ck_assert_str_eq(out->step_up, "nin");
+    ck_assert_str_eq(out->service, "ONBOARDING_ID");
     ck_assert(out->created == TU_NOW);
 
-    s->wanted_claims = s->acr = s->step_up = NULL;
+    s->wanted_claims = s->acr = s->step_up = s->service = NULL;
     json = itsme_state_serialize(p, s);
     ck_assert_int_eq(itsme_state_parse(p, json, strlen(json), TU_NOW, 0, &out, NULL),
                      APR_SUCCESS);
     ck_assert_ptr_null(out->wanted_claims);
     ck_assert_ptr_null(out->acr);
     ck_assert_ptr_null(out->step_up);
+    ck_assert_ptr_null(out->service);
 
     s->nonce = NULL;
     ck_assert_ptr_null(itsme_state_serialize(p, s));

@@ -3,7 +3,8 @@
  * that rides in a short-lived sealed cookie, and PKCE S256.
  *
  * Serialized as {"v":1,"s":state,"n":nonce,"cv":verifier,"r":return_url,
- * "wc":wanted_claims,"acr":acr,"su":step_up,"c":created} with times in whole seconds.
+ * "wc":wanted_claims,"acr":acr,"su":step_up,"sv":service,"c":created} with times in
+ * whole seconds.
  */
 #include <string.h>
 #include <openssl/crypto.h>
@@ -154,6 +155,7 @@ char *itsme_state_serialize(apr_pool_t *p, const itsme_state_t *s)
         && put_opt(o, "wc", s->wanted_claims) == APR_SUCCESS
         && put_opt(o, "acr", s->acr) == APR_SUCCESS
         && put_opt(o, "su", s->step_up) == APR_SUCCESS
+        && put_opt(o, "sv", s->service) == APR_SUCCESS
         && itsme_json_set_int(o, "c", apr_time_sec(s->created)) == APR_SUCCESS) {
         out = itsme_json_dump(p, o);
     }
@@ -163,8 +165,8 @@ char *itsme_state_serialize(apr_pool_t *p, const itsme_state_t *s)
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static const char *const known_keys[] = { "v", "s", "n", "cv", "r", "wc", "acr", "su", "c",
-                                          NULL };
+static const char *const known_keys[] = { "v", "s", "n", "cv", "r", "wc", "acr", "su", "sv",
+                                          "c", NULL };
 
 static int unknown_key(void *baton, const char *key, const itsme_json_t *val)
 {
@@ -225,8 +227,8 @@ static apr_status_t read_fields(apr_pool_t *p, const itsme_json_t *o, itsme_stat
         return bad(p, err, "return URL missing or malformed");
     }
     if (!opt_string(p, o, "wc", &s->wanted_claims) || !opt_string(p, o, "acr", &s->acr)
-        || !opt_string(p, o, "su", &s->step_up)) {
-        return bad(p, err, "wanted claims / acr / step-up must be strings");
+        || !opt_string(p, o, "su", &s->step_up) || !opt_string(p, o, "sv", &s->service)) {
+        return bad(p, err, "wanted claims / acr / step-up / service must be strings");
     }
     if (!itsme_json_is_integer(c) || itsme_json_integer_value(c) < 0
         || itsme_json_integer_value(c) > MAX_SECONDS) {

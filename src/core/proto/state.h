@@ -21,6 +21,7 @@ typedef struct {
     const char *step_up;        /* a step-up of the browser's session: the claims
                                    it lacked, space separated ("" for acr only);
                                    NULL for a first login */
+    const char *service;        /* the itsme service code asked (may be NULL) */
     apr_time_t created;
 } itsme_state_t;
 
@@ -41,7 +42,8 @@ char *itsme_state_serialize(apr_pool_t *p, const itsme_state_t *s);
 /* Parses and checks shape (all of state/nonce/verifier/return_url present,
  * state/nonce 22..128 base64url chars, verifier 43..128 unreserved chars,
  * return_url a local path "/..." (not "//" or "/\\") or an http(s) URL, no
- * control chars; wanted_claims/acr/step_up strings when present; no unknown fields:
+ * control chars; wanted_claims/acr/step_up/service strings when present; no unknown
+ * fields:
  * ITSME_E_INPUT) and age: created must lie in (now - max_age, now + 60s];
  * older -> ITSME_E_EXPIRED, further in the future -> ITSME_E_INPUT.
  * max_age <= 0 means ITSME_STATE_MAX_AGE. */

@@ -24,8 +24,10 @@ typedef struct {
     const char *sid;          /* the OP's session id (ID token "sid"), for
                                  OP-initiated logout; may be NULL */
     const char *not_given;    /* canonical claims a login of this session asked
-                                 for and the OP did not give (space separated):
-                                 not asked again (claim step-up); may be NULL */
+                                 for and the OP did not give (space separated;
+                                 "claim@service" when an itsme service was
+                                 asked): not asked again of that service
+                                 (claim step-up); may be NULL */
 } itsme_session_t;
 
 /* A session holds at most this many claims (serialize and parse refuse more). */
