@@ -86,8 +86,11 @@ static int itsme_quick_handler(request_rec *r, int lookup)
  * after mod_dir or MultiViews switched to another file's configuration. */
 static int itsme_fixups(request_rec *r)
 {
-    if (!r->main)
+    if (!r->main) {
         itsme_export_final(r);
+        if (itsme_cookie_restore_for_upgrade(r)) /* h2c: the replay keeps the session */
+            itsme_export_withdraw(r);
+    }
     return DECLINED;
 }
 
