@@ -66,8 +66,8 @@ static int take_piece(parse_ctx_t *c, const char *name, const char **end)
         return 0;
     for (v = e + 1; IS_OWS(*v); v++)
         ;
-    for (ve = v; *ve && *ve != ';'; ve++)
-        ;
+    if ((ve = strchr(v, ';')) == NULL)
+        ve = v + strlen(v);
     *end = ve;
     while (ve > v && IS_OWS(ve[-1]))
         ve--;
@@ -86,11 +86,11 @@ static int take_piece(parse_ctx_t *c, const char *name, const char **end)
 }
 
 /* The value without [from, to), from the copy position on; *out grows. */
-static void cut(parse_ctx_t *c, const char *val, char **out, char **o, const char **at,
+static void cut(parse_ctx_t *c, apr_size_t vlen, char **out, char **o, const char **at,
                 const char *from, const char *to)
 {
     if (!*out)
-        *out = *o = apr_palloc(c->p, strlen(val) + 1);
+        *out = *o = apr_palloc(c->p, vlen + 1);
     if (from < *at)
         from = *at;
     memcpy(*o, *at, (apr_size_t)(from - *at));
@@ -125,6 +125,7 @@ static int parse_header(void *baton, const char *key, const char *val)
     parse_ctx_t *c = baton;
     const char *at = val, *pos = val, *m, *b, *end, *from, *to;
     char *out = NULL, *o = NULL;
+    apr_size_t vlen;
 
     (void)key;
     APR_ARRAY_PUSH(c->sent, const char *) = val;
@@ -136,14 +137,15 @@ static int parse_header(void *baton, const char *key, const char *val)
             continue;
         }
         strip_span(val, m, end, &from, &to);
-        cut(c, val, &out, &o, &at, from, to);
+        cut(c, strlen(val), &out, &o, &at, from, to);
         pos = to > m ? to : m + 1;
     }
     if (!out) {
         APR_ARRAY_PUSH(c->kept, const char *) = val;
         return 1;
     }
-    cut(c, val, &out, &o, &at, val + strlen(val), val + strlen(val));
+    vlen = strlen(val);
+    cut(c, vlen, &out, &o, &at, val + vlen, val + vlen);
     while (o > out && (o[-1] == ';' || IS_OWS(o[-1])))
         o--;
     *o = '\0';
@@ -193,7 +195,7 @@ apr_table_t *itsme_cookie_jar(request_rec *r, const char *base)
 
     if (!q->jar || strcmp(q->jar_base, base) != 0) {
         q->jar = apr_table_make(ir->pool, 4);
-        q->jar_base = apr_pstrdup(ir->pool, base);
+        q->jar_base = base; /* a configuration string: outlives the request */
         q->cookie_sent = parse_and_strip(ir->pool, ir->headers_in, base, q->jar);
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                       "ITSME01300: %d module cookie(s) read and stripped",
@@ -213,16 +215,16 @@ apr_table_t *itsme_cookie_jar(request_rec *r, const char *base)
  * not handed to a backend, and stream 1 strips our cookies again. */
 int itsme_cookie_restore_for_upgrade(request_rec *r)
 {
-    itsme_req_t *q;
-    const char *up = apr_table_get(r->headers_in, "Upgrade"), *conn, *proto;
+    itsme_req_t *q = itsme_req(r);
+    const char *up, *conn, *proto;
     apr_array_header_t *offers = NULL;
     int i;
 
-    if (!up || !*up || r->main || r->connection->master)
+    if (!q->cookie_sent || r->main || r->connection->master
+        || !(up = apr_table_get(r->headers_in, "Upgrade")) || !*up)
         return 0;
-    q = itsme_req(r);
     conn = apr_table_get(r->headers_in, "Connection");
-    if (!q->cookie_sent || !conn || !ap_find_token(r->pool, conn, "upgrade")
+    if (!conn || !ap_find_token(r->pool, conn, "upgrade")
         || ap_parse_token_list_strict(r->pool, up, &offers, 0) || !offers || !offers->nelts)
         return 0;
     proto = ap_select_protocol(r->connection, r, NULL, offers);
