@@ -40,6 +40,7 @@ struct itsme_export_rec {
     itsme_pass_e how;
     const char *block;           /* the header names, [block, block + len) */
     apr_size_t len;
+    const char **keys, **vals;   /* what was added, keys ascending in block */
     int count;                   /* headers added */
 };
 typedef struct itsme_export_rec itsme_export_rec_t;
@@ -110,10 +111,30 @@ static int prefixed(const prefixes_t *ps, const char *key)
     return 0;
 }
 
-/* Removes the headers under any prefix whose name is not in
- * [keep, keep + len); returns how many names in that block it saw. */
-static int scrub_table(request_rec *r, apr_table_t *t, const char *keep, apr_size_t len,
-                       int log)
+/* 1 when (key, val) is an entry the export rec added, unchanged. */
+static int ours(const itsme_export_rec_t *rec, const char *key, const char *val)
+{
+    int lo = 0, hi = rec->count - 1;
+
+    if (key < rec->block || key >= rec->block + rec->len)
+        return 0;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+
+        if (rec->keys[mid] == key)
+            return rec->vals[mid] == val;
+        if (rec->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+/* Removes the headers under any prefix but the unchanged ones keep added
+ * (may be NULL); returns how many of those it saw. Ours with another value
+ * (set or merged by another module) stay and are not counted. */
+static int scrub_table(request_rec *r, apr_table_t *t, const itsme_export_rec_t *keep, int log)
 {
     const apr_array_header_t *a = apr_table_elts(t);
     const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
@@ -125,8 +146,8 @@ static int scrub_table(request_rec *r, apr_table_t *t, const char *keep, apr_siz
     for (i = 0; i < a->nelts; i++) {
         if (!e[i].key)
             continue;
-        if (keep && e[i].key >= keep && e[i].key < keep + len)
-            kept++;
+        if (keep && e[i].key >= keep->block && e[i].key < keep->block + keep->len)
+            kept += ours(keep, e[i].key, e[i].val);
         else if (prefixed(&ps, e[i].key)) {
             if (!drop)
                 drop = apr_array_make(r->pool, 2, sizeof(const char *));
@@ -147,7 +168,7 @@ static int scrub_table(request_rec *r, apr_table_t *t, const char *keep, apr_siz
 
 void itsme_export_scrub(request_rec *r)
 {
-    scrub_table(r, r->headers_in, NULL, 0, 1);
+    scrub_table(r, r->headers_in, NULL, 1);
 }
 
 /* ---- export ---- */
@@ -230,10 +251,14 @@ static void add_headers(request_rec *r, const picks_t *k, itsme_export_rec_t *re
         total += plen + (slen[i] = strlen(itsme_claim_header_suffix(k->idx[i]))) + 1;
     rec->block = b = apr_palloc(r->pool, total ? total : 1);
     rec->len = total;
+    rec->keys = apr_palloc(r->pool, sizeof(const char *) * (apr_size_t)(k->n > 0 ? k->n : 1));
+    rec->vals = apr_palloc(r->pool, sizeof(const char *) * (apr_size_t)(k->n > 0 ? k->n : 1));
     for (i = 0; i < k->n; i++) {
         memcpy(b, rec->hprefix, plen);
         memcpy(b + plen, itsme_claim_header_suffix(k->idx[i]), slen[i] + 1);
-        apr_table_addn(r->headers_in, b, safe_value(r->pool, k->val[i]));
+        rec->keys[i] = b;
+        rec->vals[i] = safe_value(r->pool, k->val[i]);
+        apr_table_addn(r->headers_in, b, rec->vals[i]);
         b += plen + slen[i] + 1;
     }
     rec->count = k->n;
@@ -277,7 +302,7 @@ void itsme_export_claims(request_rec *r, const itsme_session_t *s)
     /* a fresh main request was scrubbed by the header_parser; anything else
      * may carry an earlier export (a subrequest's copy, a shared table) */
     if ((how & ITSME_PASS_HEADERS) && (r->main || r->prev || q->exported))
-        scrub_table(r, r->headers_in, NULL, 0, 0);
+        scrub_table(r, r->headers_in, NULL, 0);
     pick_claims(r, s, &k);
     rec = apr_pcalloc(r->pool, sizeof(*rec));
     rec->r = r;
@@ -308,14 +333,14 @@ static int export_stands(request_rec *r, const itsme_session_t *s)
                      itsme_cfg_env_prefix(dc)))
         return 0;
     if (!(how & ITSME_PASS_HEADERS))
-        return scrub_table(r, r->headers_in, NULL, 0, 0) == 0;
-    return scrub_table(r, r->headers_in, rec->block, rec->len, 0) == rec->count;
+        return scrub_table(r, r->headers_in, NULL, 0) == 0;
+    return scrub_table(r, r->headers_in, rec, 0) == rec->count;
 }
 
 void itsme_export_withdraw(request_rec *r)
 {
     itsme_req(r)->exported = NULL;
-    scrub_table(r, r->headers_in, NULL, 0, 0);
+    scrub_table(r, r->headers_in, NULL, 0);
 }
 
 void itsme_export_final(request_rec *r)
@@ -332,7 +357,7 @@ void itsme_export_final(request_rec *r)
     stands = s && export_stands(r, s);
     if (!stands) {
         itsme_req(r)->exported = NULL;
-        scrub_table(r, r->headers_in, NULL, 0, 0);
+        scrub_table(r, r->headers_in, NULL, 0);
         if (s)
             itsme_export_claims(r, s);
     }
