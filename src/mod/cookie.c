@@ -28,6 +28,7 @@ typedef struct {
     apr_table_t *ours;               /* may be NULL: strip only */
     apr_array_header_t *kept;        /* the Cookie values after stripping */
     apr_array_header_t *sent;        /* the Cookie values as they came */
+    const char *vend;                /* the end of the value being parsed */
     int found;
 } parse_ctx_t;
 
@@ -66,8 +67,8 @@ static int take_piece(parse_ctx_t *c, const char *name, const char **end)
         return 0;
     for (v = e + 1; IS_OWS(*v); v++)
         ;
-    if ((ve = strchr(v, ';')) == NULL)
-        ve = v + strlen(v);
+    if ((ve = memchr(v, ';', (apr_size_t)(c->vend - v))) == NULL)
+        ve = c->vend;
     *end = ve;
     while (ve > v && IS_OWS(ve[-1]))
         ve--;
@@ -125,9 +126,10 @@ static int parse_header(void *baton, const char *key, const char *val)
     parse_ctx_t *c = baton;
     const char *at = val, *pos = val, *m, *b, *end, *from, *to;
     char *out = NULL, *o = NULL;
-    apr_size_t vlen;
+    apr_size_t vlen = strlen(val);
 
     (void)key;
+    c->vend = val + vlen;
     APR_ARRAY_PUSH(c->sent, const char *) = val;
     while ((m = strstr(pos, c->base)) != NULL) {
         for (b = m; b > val && IS_OWS(b[-1]); b--)
@@ -137,15 +139,14 @@ static int parse_header(void *baton, const char *key, const char *val)
             continue;
         }
         strip_span(val, m, end, &from, &to);
-        cut(c, strlen(val), &out, &o, &at, from, to);
+        cut(c, vlen, &out, &o, &at, from, to);
         pos = to > m ? to : m + 1;
     }
     if (!out) {
         APR_ARRAY_PUSH(c->kept, const char *) = val;
         return 1;
     }
-    vlen = strlen(val);
-    cut(c, vlen, &out, &o, &at, val + vlen, val + vlen);
+    cut(c, vlen, &out, &o, &at, c->vend, c->vend);
     while (o > out && (o[-1] == ';' || IS_OWS(o[-1])))
         o--;
     *o = '\0';
