@@ -80,8 +80,10 @@ static int take_piece(parse_ctx_t *c, const char *name, const char **end)
     if (c->ours && (apr_size_t)(ve - v) <= ITSME_COOKIE_MAX_VALUE) {
         const char *key = apr_pstrmemdup(c->p, name, (apr_size_t)(ne - name));
 
+        /* a value that ends the header is already terminated: no copy */
         if (!apr_table_get(c->ours, key))
-            apr_table_setn(c->ours, key, apr_pstrmemdup(c->p, v, (apr_size_t)(ve - v)));
+            apr_table_setn(c->ours, key, ve == c->vend ? v
+                                         : apr_pstrmemdup(c->p, v, (apr_size_t)(ve - v)));
     }
     return 1;
 }
@@ -121,6 +123,13 @@ static void strip_span(const char *val, const char *name, const char *end,
     *to = end;
 }
 
+static void push(apr_pool_t *p, apr_array_header_t **a, const char *v)
+{
+    if (!*a)
+        *a = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(*a, const char *) = v;
+}
+
 static int parse_header(void *baton, const char *key, const char *val)
 {
     parse_ctx_t *c = baton;
@@ -130,7 +139,7 @@ static int parse_header(void *baton, const char *key, const char *val)
 
     (void)key;
     c->vend = val + vlen;
-    APR_ARRAY_PUSH(c->sent, const char *) = val;
+    push(c->p, &c->sent, val);
     while ((m = strstr(pos, c->base)) != NULL) {
         for (b = m; b > val && IS_OWS(b[-1]); b--)
             ;
@@ -143,7 +152,7 @@ static int parse_header(void *baton, const char *key, const char *val)
         pos = to > m ? to : m + 1;
     }
     if (!out) {
-        APR_ARRAY_PUSH(c->kept, const char *) = val;
+        push(c->p, &c->kept, val);
         return 1;
     }
     cut(c, vlen, &out, &o, &at, c->vend, c->vend);
@@ -153,7 +162,7 @@ static int parse_header(void *baton, const char *key, const char *val)
     while (*out == ';' || IS_OWS(*out))
         out++;
     if (*out)
-        APR_ARRAY_PUSH(c->kept, const char *) = out;
+        push(c->p, &c->kept, out);
     return 1;
 }
 
@@ -163,6 +172,8 @@ static int parse_header(void *baton, const char *key, const char *val)
 static const apr_array_header_t *parse_and_strip(apr_pool_t *p, apr_table_t *t,
                                                  const char *base, apr_table_t *ours)
 {
+    const apr_array_header_t *a = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
     parse_ctx_t c;
     const char *joined;
     int i;
@@ -171,16 +182,17 @@ static const apr_array_header_t *parse_and_strip(apr_pool_t *p, apr_table_t *t,
     c.base = base;
     c.blen = strlen(base);
     c.ours = ours;
-    c.kept = apr_array_make(p, 1, sizeof(const char *));
-    c.sent = apr_array_make(p, 1, sizeof(const char *));
+    c.kept = c.sent = NULL;
     c.found = 0;
     if (!c.blen)
         return NULL;
-    apr_table_do(parse_header, &c, t, "Cookie", NULL);
+    for (i = 0; i < a->nelts; i++)   /* as apr_table_do(..., "Cookie"), inline */
+        if (e[i].key && (e[i].key[0] | 0x20) == 'c' && !strcasecmp(e[i].key, "Cookie"))
+            parse_header(&c, e[i].key, e[i].val);
     if (!c.found)
         return NULL;
     apr_table_unset(t, "Cookie");
-    if (c.kept->nelts == 0)
+    if (!c.kept)
         return c.sent;
     joined = APR_ARRAY_IDX(c.kept, 0, const char *);
     for (i = 1; i < c.kept->nelts; i++)
