@@ -1007,8 +1007,8 @@ targets() {
         lines+=("$(issue13_line itsme-c4 "sub name birthdate nin" 40000)")
         lines+=("$(issue13_line itsme-c30 "25 asked, ~30 held" 80000)")
         if [[ -n "${M_IR[itsme-public]:-}" && -n "${M_IR[bare-public]:-}" ]]; then
-            lines+=("$(awk -v a="${M_IR[itsme-public]}" -v b="${M_IR[bare-public]}" 'BEGIN { d = a - b
-                printf "unprotected location /public/ (with the session cookie): %+d instructions over bare httpd (target: at most 3000): %s", d, (d <= 3000 ? "met" : "NOT MET") }')")
+            lines+=("$(awk -v a="${M_IR[itsme-public]}" -v b="${M_IR[bare-public]}" -v am="${M_IRMIN[itsme-public]}" -v bm="${M_IRMIN[bare-public]}" 'BEGIN { d = a - b
+                printf "unprotected location /public/ (with the session cookie): %+d instructions over bare httpd (target: at most 3000): %s; minimum to minimum %+d", d, (d <= 3000 ? "met" : "NOT MET"), am - bm }')")
         fi
         if [[ -n "${M_IR[itsme]:-}" && -n "${M_IR[itsme-shmcb]:-}" ]]; then
             lines+=("$(awk -v a="${M_IR[itsme-shmcb]}" -v b="${M_IR[itsme]}" 'BEGIN { d = (a / b - 1) * 100
