@@ -3,6 +3,8 @@
  * Apache httpd 2.4. The module record and its hooks; the work is done by
  * the glue in src/mod and the httpd-free library in src/core.
  */
+#include <time.h>
+
 #include "httpd.h"
 #include "http_config.h"
 #include "http_core.h"
@@ -80,6 +82,21 @@ static int itsme_header_parser(request_rec *r)
     return DECLINED;
 }
 
+/* The callback; at LogLevel debug with the CPU time its thread spent on it
+ * (its calls to the OP included): what a login costs the server. */
+static int timed_callback(request_rec *r, const itsme_srv_cfg_t *sc)
+{
+    struct timespec t0, t1;
+    int rc, timed = APLOGrdebug(r) && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0) == 0;
+
+    rc = itsme_callback_handle(r, sc);
+    if (timed && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1) == 0)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "ITSME08202: redirect URI answered (%d) in %ld us of CPU", rc,
+                      (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    return rc;
+}
+
 /* The redirect URI is answered wherever it lies, before access control. */
 static int itsme_quick_handler(request_rec *r, int lookup)
 {
@@ -99,7 +116,7 @@ static int itsme_quick_handler(request_rec *r, int lookup)
     if (!itsme_callback_matches(r, sc))
         return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "ITSME01001: handling the redirect URI");
-    return itsme_callback_handle(r, sc);
+    return timed_callback(r, sc);
 }
 
 /* Last before the handler, on the main request: the claim headers the
@@ -107,8 +124,11 @@ static int itsme_quick_handler(request_rec *r, int lookup)
  * after mod_dir or MultiViews switched to another file's configuration. */
 static int itsme_fixups(request_rec *r)
 {
-    if (!r->main)
+    if (!r->main) {
         itsme_export_final(r);
+        if (itsme_cookie_restore_for_upgrade(r)) /* h2c: the replay keeps the session */
+            itsme_export_withdraw(r);
+    }
     return DECLINED;
 }
 

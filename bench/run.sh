@@ -36,8 +36,10 @@ QUIET_WAIT=20        # wait up to this many seconds for other load to calm down
 CALLGRIND=0          # >0: count instructions per request under valgrind instead of wrk
 KEEP=0
 UNAUTH=1             # also measure the 302 (no session) path
+PUBLIC=1             # also measure a request to the unprotected /public/ location
+LOGINS=10            # logins per login-cost row (0: none)
 REDIS_CPU=httpd      # where redis-server runs when pinning: httpd (its CPU), wrk (beside wrk), any
-ALL_SETUPS="bare itsme itsme-shmcb itsme-redis openidc-cookie openidc-cache openidc-redis"
+ALL_SETUPS="bare itsme itsme-c4 itsme-c30 itsme-shmcb itsme-redis openidc-cookie openidc-cache openidc-redis itsme-login itsme-direct itsme-direct-ui"
 SETUPS=$ALL_SETUPS
 
 usage() {
@@ -56,6 +58,12 @@ usage: sudo bash bench/run.sh [options]
   --no-server-cache   skip mod_auth_openidc with OIDCSessionType server-cache
                       (openidc-cache, openidc-redis)
   --no-unauth         skip the unauthenticated (302 redirect) measurements
+  --logins N          logins measured per login-cost row (default $LOGINS, 0 = none):
+                      the broker route (setup itsme) and the itsme route (setups
+                      itsme-direct: claims in the ID token; itsme-direct-ui: from
+                      an encrypted userinfo answer)
+  --no-public         skip the requests to the unprotected location /public/
+                      (bare httpd and each itsme claim set's server)
   --no-pin            do not pin httpd and wrk to separate CPUs
   --redis-cpu WHERE   with pinning, the CPU of redis-server for the *-redis setups:
                       httpd (default: the server side, httpd and its store, gets
@@ -99,6 +107,8 @@ while (( $# )); do
             for s in $SETUPS; do [[ " $ALL_SETUPS " == *" $s "* ]] || die "unknown setup '$s'"; done ;;
         --no-server-cache) SETUPS=${SETUPS//openidc-cache/}; SETUPS=${SETUPS//openidc-redis/} ;;
         --no-unauth) UNAUTH=0 ;;
+        --no-public) PUBLIC=0 ;;
+        --logins) LOGINS=$(int_opt "$1" "${2:-}" 0 200); shift ;;
         --no-pin) PIN=0 ;;
         --redis-cpu)
             REDIS_CPU=${2:-}; shift
@@ -118,10 +128,19 @@ OIDC_MODULE=${OIDC_MODULE:-/usr/lib/apache2/modules/mod_auth_openidc.so}
 MODDIR=/usr/lib/apache2/modules
 ITSME_BENCH_BUILD=${ITSME_BENCH_BUILD:-/tmp/itsme-bench-build}
 REDIS_SERVER=${REDIS_SERVER:-redis-server}
+# The claim sets of the itsme* setups (ItsmeClaims): itsme and the stores ask
+# for four standard claims; itsme-c4 for the four of issue 13; itsme-c30 for
+# every identification claim the test OP releases (with the pass-through
+# claims of the broker's ID token: about 30 in the session).
+CLAIMS_STD="sub given_name family_name birthdate"
+CLAIMS_C4="sub name birthdate nin"
+CLAIMS_C30="sub name given_name family_name birthdate gender locale email phone_number address_formatted address_street address_postal_code address_locality address_country nin nin_type nin_issuing_country nationality place_of_birth country_of_birth eid_number eid_issuance_locality eid_validity_from eid_validity_to eid_read_date"
 SUB_EXPECTED='tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA='   # the test OP's default account
 
 has_setup() { [[ " $SETUPS " == *" $1 "* ]]; }
-has_itsme() { has_setup itsme || has_setup itsme-shmcb || has_setup itsme-redis; }
+has_direct() { has_setup itsme-direct || has_setup itsme-direct-ui; }
+is_login_only() { [[ $1 == itsme-login || $1 == itsme-direct* ]]; }
+has_itsme() { has_setup itsme || has_setup itsme-c4 || has_setup itsme-c30 || has_setup itsme-shmcb || has_setup itsme-redis || has_setup itsme-login || has_direct; }
 has_openidc() { has_setup openidc-cookie || has_setup openidc-cache || has_setup openidc-redis; }
 needs_op() { has_itsme || has_openidc; }
 needs_redis() { has_setup itsme-redis || has_setup openidc-redis; }
@@ -186,6 +205,7 @@ build_module() {
 
 RUN=""
 OP_PID=""
+ITSME_OP_PID=""
 REDIS_PID=""
 REDIS_PORT=""
 declare -A HTTPD_PID=()
@@ -210,6 +230,7 @@ stop_all_httpd() {
 cleanup() {
     stop_all_httpd
     stop_pid "$OP_PID"; OP_PID=""
+    stop_pid "$ITSME_OP_PID"; ITSME_OP_PID=""
     stop_pid "$REDIS_PID"; REDIS_PID=""
     if [[ -n "$RUN" && -d "$RUN" ]]; then
         if (( KEEP )); then echo "run directory kept: $RUN"; else rm -rf "$RUN"; fi
@@ -272,6 +293,9 @@ start_op() {
     { "client_id": "$ITSME_CLIENT_ID", "client_secret": "$ITSME_CLIENT_SECRET",
       "token_endpoint_auth_method": "client_secret_basic",
       "redirect_uris": ["http://127.0.0.1:${PORT[itsme]}/itsme/callback",
+                        "http://127.0.0.1:${PORT[itsme-c4]}/itsme/callback",
+                        "http://127.0.0.1:${PORT[itsme-login]}/itsme/callback",
+                        "http://127.0.0.1:${PORT[itsme-c30]}/itsme/callback",
                         "http://127.0.0.1:${PORT[itsme-shmcb]}/itsme/callback",
                         "http://127.0.0.1:${PORT[itsme-redis]}/itsme/callback"] },
     { "client_id": "$OIDC_CLIENT_ID", "client_secret": "$OIDC_CLIENT_SECRET",
@@ -292,6 +316,56 @@ EOF
     done
     tail -20 "$RUN/op.log" >&2
     die "the test OP did not start"
+}
+
+# ---------------------------------------------------------------------------
+# The itsme direct profile's OP (a second op.js, profile itsme), started once
+# the first itsme-direct* httpd publishes the RP's keys: its clients get them.
+
+itsme_client_json() {   # client-id setup jwks
+    cat <<EOF
+    { "client_id": "$1", "token_endpoint_auth_method": "private_key_jwt",
+      "token_endpoint_auth_signing_alg": "RS256", "jwks": $3,
+      "redirect_uris": ["http://127.0.0.1:${PORT[$2]}/itsme/callback"],
+      "id_token_signed_response_alg": "RS256", "userinfo_signed_response_alg": "RS256",
+      "request_object_signing_alg": "RS256", "require_signed_request_object": true,
+      "id_token_encrypted_response_alg": "RSA-OAEP-256", "id_token_encrypted_response_enc": "A128CBC-HS256",
+      "userinfo_encrypted_response_alg": "RSA-OAEP-256", "userinfo_encrypted_response_enc": "A128CBC-HS256" }
+EOF
+}
+
+start_itsme_op() {   # a running itsme-direct* setup
+    local jwks i
+    jwks=$(curl -sS --max-time 10 "http://127.0.0.1:${PORT[$1]}/itsme/jwks.json") || die "$1: no JWKS at /itsme/jwks.json"
+    cat >"$RUN/itsme-op.json" <<EOF
+{
+  "profile": "itsme",
+  "serviceCodes": ["BENCH_SERVICE"],
+  "redirectUriPattern": "^http://127\\\\.0\\\\.0\\\\.1:[0-9]+/itsme/callback\$",
+  "userinfoOnlyClients": ["bench-itsme-direct-ui"],
+  "clients": [
+$(itsme_client_json bench-itsme-direct itsme-direct "$jwks"),
+$(itsme_client_json bench-itsme-direct-ui itsme-direct-ui "$jwks")
+  ]
+}
+EOF
+    (cd "$OP_DIR" && exec node op.js --port "$ITSME_OP_PORT" --config "$RUN/itsme-op.json") >"$RUN/itsme-op.log" 2>&1 &
+    ITSME_OP_PID=$!
+    for ((i = 0; i < 300; i++)); do
+        grep -q '^OP READY ' "$RUN/itsme-op.log" 2>/dev/null && return 0
+        kill -0 "$ITSME_OP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -20 "$RUN/itsme-op.log" >&2
+    die "the itsme test OP did not start"
+}
+
+make_rp_keys() {   # the RP's signing and decryption keys, RSA 2048
+    mkdir -p "$RUN/keys"
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$RUN/keys/sig.pem" 2>/dev/null \
+        && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$RUN/keys/enc.pem" 2>/dev/null \
+        || die "openssl genpkey failed"
+    chmod 600 "$RUN/keys/"*.pem
 }
 
 # ---------------------------------------------------------------------------
@@ -327,16 +401,24 @@ start_redis() {
 # httpd per setup
 
 start_httpd() {   # setup
-    local s=$1 dir="$RUN/$1" user_group="" session_type store="" store_load="" oidc_cache=""
+    local s=$1 dir="$RUN/$1" user_group="" session_type store="" store_load="" oidc_cache="" claims=$CLAIMS_STD
     mkdir -p "$dir"
     (( EUID == 0 )) && user_group=$'User www-data\nGroup www-data'
     render "$CONF_DIR/httpd-base.conf.in" "$dir/httpd.conf" \
         "DIR=$dir" "RUN=$RUN" "PORT=${PORT[$s]}" "MODDIR=$MODDIR" "USER_GROUP=$user_group"
     case "$s" in
         bare) render "$CONF_DIR/bare.conf.in" "$dir/setup.conf" ;;
+        itsme-direct*)
+            render "$CONF_DIR/itsme-direct.conf.in" "$dir/setup.conf" \
+                "ITSME_MODULE=$ITSME_MODULE" "OP_DISCOVERY=http://127.0.0.1:$ITSME_OP_PORT/.well-known/openid-configuration" \
+                "CLIENT_ID=bench-$s" "SIG_KEY=$RUN/keys/sig.pem" "ENC_KEY=$RUN/keys/enc.pem" \
+                "PASSPHRASE=$(secret 40)" "CLAIMS=$CLAIMS_C4" ;;
         itsme*)
             case "$s" in
-                itsme) store="# ItsmeSessionStore cookie (the default): the session is in the cookie" ;;
+                itsme|itsme-c4|itsme-c30|itsme-login)
+                    store="# ItsmeSessionStore cookie (the default): the session is in the cookie"
+                    [[ $s == itsme-c4 ]] && claims=$CLAIMS_C4
+                    [[ $s == itsme-c30 ]] && claims=$CLAIMS_C30 ;;
                 itsme-shmcb)
                     store_load="LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so"
                     store="ItsmeSessionStore     socache:shmcb" ;;
@@ -347,7 +429,7 @@ start_httpd() {   # setup
             render "$CONF_DIR/itsme.conf.in" "$dir/setup.conf" \
                 "ITSME_MODULE=$ITSME_MODULE" "OP_DISCOVERY=$OP_DISCOVERY" "ITSME_CLIENT_ID=$ITSME_CLIENT_ID" \
                 "ITSME_CLIENT_SECRET=$ITSME_CLIENT_SECRET" "PASSPHRASE=$(secret 40)" \
-                "STORE_LOAD=$store_load" "STORE=$store" ;;
+                "STORE_LOAD=$store_load" "STORE=$store" "CLAIMS=$claims" ;;
         openidc-*)
             session_type=server-cache; [[ $s == openidc-cookie ]] && session_type=client-cookie
             case "$s" in
@@ -359,6 +441,8 @@ start_httpd() {   # setup
                 "OIDC_CLIENT_SECRET=$OIDC_CLIENT_SECRET" "PASSPHRASE=$(secret 40)" \
                 "OIDC_SESSION_TYPE=$session_type" "OIDC_CACHE=$oidc_cache" ;;
     esac
+    # the login-cost setups: the module logs each callback's CPU time
+    is_login_only "$s" && printf '\nLogLevel warn auth_itsme:debug\n' >>"$dir/setup.conf"
     chmod -R a+rX "$dir"
     "$APACHE2" -t -f "$dir/httpd.conf" >"$dir/configtest.log" 2>&1 \
         || { cat "$dir/configtest.log" >&2; die "$s: httpd config test failed"; }
@@ -366,7 +450,7 @@ start_httpd() {   # setup
         # one process (-X); a profile part per request, written as www-data
         chmod 777 "$dir"; : >"$dir/cg.out"; chmod 666 "$dir/cg.out"
         valgrind --tool=callgrind --vgdb=no --compress-strings=no --callgrind-out-file="$dir/cg.out" \
-            --toggle-collect=ap_process_async_request --dump-after=ap_process_async_request \
+            ${CG_TOGGLE-"--toggle-collect=ap_process_async_request"} --dump-after=ap_process_async_request \
             "$APACHE2" -X -f "$dir/httpd.conf" >>"$dir/stderr.log" 2>&1 &
     else
         $HTTPD_PIN "$APACHE2" -f "$dir/httpd.conf" -DFOREGROUND >>"$dir/stderr.log" 2>&1 &
@@ -385,6 +469,17 @@ httpd_ticks() {
         (( ${#a[@]} > 14 )) || continue
         # utime stime cutime cstime are fields 14..17, i.e. a[11..14] after "(comm) "
         total=$(( total + a[11] + a[12] + a[13] + a[14] ))
+    done
+    echo "$total"
+}
+
+httpd_sys_ticks() {   # pid: the system part of httpd_ticks (kernel time)
+    local pid=$1 total=0 p a
+    for p in $pid $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+        [[ -r /proc/$p/stat ]] || continue
+        read -r -a a <<<"$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null)" || continue
+        (( ${#a[@]} > 14 )) || continue
+        total=$(( total + a[12] + a[14] ))
     done
     echo "$total"
 }
@@ -479,8 +574,10 @@ verify_setup() {   # setup
     echo "   check: claims reach the request headers (sub = the test account)"
     verify_store "$s"
     IFS='|' read -r code loc sc sub <<<"$(http_probe "$base/protected/index.html")"
-    [[ "$code" == 302 && "$loc" == "$OP_BASE/auth?"* ]] \
-        || die "$s: without cookie expected 302 to $OP_BASE/auth, got HTTP $code location '$loc'"
+    local opb=$OP_BASE
+    [[ $s == itsme-direct* ]] && opb="http://127.0.0.1:$ITSME_OP_PORT"
+    [[ "$code" == 302 && "$loc" == "$opb/auth?"* ]] \
+        || die "$s: without cookie expected 302 to $opb/auth, got HTTP $code location '$loc'"
     echo "   check: without cookie -> 302 to the OP's authorization endpoint ($sc Set-Cookie)"
 }
 
@@ -511,16 +608,19 @@ to_ms() {   # "1.23ms" / "845.00us" / "1.02s" / "1.00m" -> ms
 }
 
 # The cases: key -> setup, expected status, label, cookie or not
-declare -A C_SETUP C_EXPECT C_LABEL C_AUTH
+declare -A C_SETUP C_EXPECT C_LABEL C_AUTH C_PATH
 CASES=()
-add_case() { CASES+=("$1"); C_SETUP[$1]=$2; C_EXPECT[$1]=$3; C_AUTH[$1]=$4; C_LABEL[$1]=$5; }
+add_case() {   # key setup status cookie label [path]
+    CASES+=("$1"); C_SETUP[$1]=$2; C_EXPECT[$1]=$3; C_AUTH[$1]=$4; C_LABEL[$1]=$5
+    C_PATH[$1]=${6:-/protected/index.html}
+}
 
 # per case: space-separated values, one per round
 declare -A M_RPS M_REQS M_MEAN M_P99 M_CPU M_BG M_WRKERR M_IR M_IRMIN M_IRMAX M_RCPU
 
 measure() {   # case round
     local key=$1 r=$2 s=${C_SETUP[$1]} out b0 b1 t0 t1 h0 h1 w0 w1 r0 r1 args rps reqs mean p99 cpu rcpu bg err
-    local dir="$RUN/$s" url="http://127.0.0.1:${PORT[${C_SETUP[$1]}]}/protected/index.html"
+    local dir="$RUN/$s" url="http://127.0.0.1:${PORT[${C_SETUP[$1]}]}${C_PATH[$1]}"
     args=(-t "$THREADS" -c "$CONNECTIONS" -H 'Accept: text/html')
     (( QUIET_WAIT > 0 )) && wait_quiet
     if [[ "${C_AUTH[$key]}" == yes ]]; then
@@ -575,7 +675,7 @@ cg_self() {
 
 cg_measure() {   # case
     local key=$1 s=${C_SETUP[$1]} dir="$RUN/${C_SETUP[$1]}" before i args codes stats mid
-    local url="http://127.0.0.1:${PORT[${C_SETUP[$1]}]}/protected/index.html"
+    local url="http://127.0.0.1:${PORT[${C_SETUP[$1]}]}${C_PATH[$1]}"
     args=(-s --max-time 600 -K "$dir/$key.curl" -H 'Accept: text/html' -H "X-Bench-Phase: $key")
     if [[ "${C_AUTH[$key]}" == yes ]]; then
         refresh_cookie "$s"
@@ -612,6 +712,86 @@ cg_measure() {   # case
     fi
     printf '   %-38s %9s instructions/request (min %s, max %s)\n' "${C_LABEL[$key]}" "${M_IR[$key]}" \
         "${M_IRMIN[$key]}" "${M_IRMAX[$key]}"
+}
+
+# Login cost: LOGINS full logins with curl -L and a fresh jar. --callgrind:
+# the instructions of the callback request (the profile part that ran
+# itsme_callback_handle), median; else httpd's CPU time (user + sys) per
+# login: the redirect to the OP, the callback, the first page.
+declare -A L_IR L_IRMIN L_IRMAX L_MS L_SYS L_CB L_LABEL
+LOGIN_ROWS=()
+
+cg_wait_parts() {   # dir: until no new part appears for 0.3 s
+    local before i
+    for ((i = 0; i < 100; i++)); do
+        before=$(cg_parts "$1"); sleep 0.3; [[ "$(cg_parts "$1")" == "$before" ]] && return 0
+    done
+}
+
+login_cost() {   # setup label
+    local s=$1 dir="$RUN/$1" i j code before after h0 h1 i0 i1 k0 k1 t0 t1 irs=() part
+    local url="http://127.0.0.1:${PORT[$1]}/protected/index.html"
+    LOGIN_ROWS+=("$s"); L_LABEL[$s]=$2
+    (( CALLGRIND )) || { h0=$(httpd_ticks "${HTTPD_PID[$s]}"); k0=$(httpd_sys_ticks "${HTTPD_PID[$s]}"); t0=$(date +%s%N); }
+    local logoff
+    logoff=$(stat -c %s "$dir/error.log" 2>/dev/null || echo 0)
+    for ((i = 0; i < LOGINS; i++)); do
+        rm -f "$dir/cost.jar"
+        (( CALLGRIND )) && { cg_wait_parts "$dir"; before=$(cg_parts "$dir"); }
+        code=$(curl -sS --max-time 120 -L --max-redirs 20 -c "$dir/cost.jar" -b "$dir/cost.jar" \
+            -H 'Accept: text/html' -H 'X-Bench-Phase: login' -o /dev/null -w '%{http_code}' "$url") || code=000
+        [[ "$code" == 200 ]] || die "$s: login $((i + 1)) for the login cost ended with HTTP $code"
+        (( CALLGRIND )) || continue
+        cg_wait_parts "$dir"; after=$(cg_parts "$dir"); part=""
+        for ((j = before + 1; j <= after; j++)); do
+            grep -q '^fn=itsme_callback_handle$' "$dir/cg.out.$j" 2>/dev/null && part=$j
+        done
+        [[ -n "$part" ]] || die "$s: no callgrind part of the callback among parts $((before + 1))-$after"
+        irs+=("$(awk '/^totals:/ { print $2; exit }' "$dir/cg.out.$part")")
+        (( i == LOGINS / 2 )) && cg_self "$dir/cg.out.$part" >"$dir/login.self"
+    done
+    if (( CALLGRIND )); then
+        L_IR[$s]=$(median "${irs[*]}" | awk '{ printf "%.0f", $1 }'); L_IRMIN[$s]=$(range "${irs[*]}")
+        printf '   %-38s %9s instructions in the callback (range %s)\n' "$2" "${L_IR[$s]}" "${L_IRMIN[$s]}"
+        {
+            printf 'by object:'
+            awk '{ o[$NF] += $1 } END { for (x in o) printf "%d %s\n", o[x], x }' "$dir/login.self" \
+                | sort -rn | awk 'NR <= 6 { printf " %s %s", $2, $1 } END { print "" }'
+            sort -rn "$dir/login.self" | awk 'NR <= 8 { printf "  %9d  %s\n", $1, substr($0, index($0, " ") + 1) }'
+        } >"$dir/login.hot"
+    else
+        # minus what the idle httpd uses over as long (its timers, the MPM)
+        h1=$(httpd_ticks "${HTTPD_PID[$s]}"); k1=$(httpd_sys_ticks "${HTTPD_PID[$s]}"); t1=$(date +%s%N)
+        i0=$(httpd_ticks "${HTTPD_PID[$s]}")
+        sleep "$(awk -v d="$((t1 - t0))" 'BEGIN { printf "%.3f", d / 1e9 }')"
+        i1=$(httpd_ticks "${HTTPD_PID[$s]}")
+        L_MS[$s]=$(awk -v t="$((h1 - h0 - (i1 - i0)))" -v hz="$CLK_TCK" -v n="$LOGINS" 'BEGIN { printf "%.2f", t / hz * 1000 / n }')
+        L_SYS[$s]=$(awk -v t="$((k1 - k0))" -v hz="$CLK_TCK" -v n="$LOGINS" 'BEGIN { printf "%.2f", t / hz * 1000 / n }')
+        # the module's own figure (LogLevel auth_itsme:debug): the callback thread's CPU time
+        L_CB[$s]=$(tail -c +"$((logoff + 1))" "$dir/error.log" | sed -n 's/.*ITSME08202: .* in \([0-9]*\) us of CPU.*/\1/p' \
+            | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)] / 1000; else print "?" }')
+        printf '   %-38s %9s ms of httpd CPU in the callback, %s per login (%s in the kernel; idle httpd over as long: %s ticks)\n' \
+            "$2" "${L_CB[$s]}" "${L_MS[$s]}" "${L_SYS[$s]}" "$((i1 - i0))"
+    fi
+}
+
+login_table() {
+    local s
+    (( ${#LOGIN_ROWS[@]} )) || return 0
+    if (( CALLGRIND )); then
+        printf '%-52s %16s %23s\n' "login cost ($LOGINS logins each)" "instr/callback" "(range)"
+        for s in "${LOGIN_ROWS[@]}"; do printf '%-52s %16s %23s\n' "${L_LABEL[$s]}" "${L_IR[$s]}" "(${L_IRMIN[$s]})"; done
+    else
+        printf '%-52s %14s %16s %12s\n' "login cost ($LOGINS logins each)" "callback CPU ms" "whole login ms" "(kernel ms)"
+        for s in "${LOGIN_ROWS[@]}"; do
+            printf '%-52s %14s %16s %12s\n' "${L_LABEL[$s]}" "${L_CB[$s]}" "${L_MS[$s]}" "${L_SYS[$s]}"
+        done
+        echo "(callback: the CPU time of the thread that answered it, its calls to the OP included, median,"
+        echo "as the module logs it at LogLevel debug (ITSME08202); whole login: httpd's CPU, user + kernel,"
+        echo "over the redirect to the OP, the callback and the first page, less what the idle httpd used"
+        echo "over as long; ${CLK_TCK} ticks/s: use --logins 50 or more)"
+    fi
+    echo
 }
 
 median() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -688,12 +868,13 @@ for s in $ALL_SETUPS; do PORT[$s]=$(free_port); USED_PORTS+=" ${PORT[$s]}"; done
 
 # the static file: exactly 1024 bytes of HTML, with a marker the checks look for
 MARKER="bench-marker-$(secret 12)"
-mkdir -p "$RUN/htdocs/protected"
+mkdir -p "$RUN/htdocs/protected" "$RUN/htdocs/public"
 page_head=$(printf '<!DOCTYPE html>\n<html><head><title>bench</title></head><body>\n<p>%s</p>\n<p>' "$MARKER")
 page_tail='</p></body></html>'
 pad=$(printf '%*s' $(( 1024 - ${#page_head} - ${#page_tail} - 1 )) '')
 printf '%s%s%s\n' "$page_head" "${pad// /x}" "$page_tail" >"$RUN/htdocs/protected/index.html"
 cp "$RUN/htdocs/protected/index.html" "$RUN/htdocs/protected/claims.html"
+cp "$RUN/htdocs/protected/index.html" "$RUN/htdocs/public/index.html"
 chmod -R a+rX "$RUN/htdocs"
 FILE_SIZE=$(stat -c %s "$RUN/htdocs/protected/index.html")
 
@@ -709,10 +890,18 @@ if needs_op; then
     echo "   $OP_BASE (oidc-provider $(node -p "require('$OP_DIR/node_modules/oidc-provider/package.json').version"))"
 fi
 
+if has_direct; then
+    ITSME_OP_PORT=$(free_port); USED_PORTS+=" $ITSME_OP_PORT"
+    make_rp_keys
+fi
 for s in $ALL_SETUPS; do
     has_setup "$s" || continue
     echo "== setup $s (httpd on 127.0.0.1:${PORT[$s]})"
     start_httpd "$s"
+    if [[ $s == itsme-direct* && -z "$ITSME_OP_PID" ]]; then
+        start_itsme_op "$s"
+        echo "   itsme OP: http://127.0.0.1:$ITSME_OP_PORT"
+    fi
     case "$s" in
         itsme*) login "$s" "${ITSME_COOKIE_PREFIX:-itsme_session}" ;;
         openidc-*) login "$s" mod_auth_openidc_session ;;
@@ -722,11 +911,19 @@ done
 
 has_setup bare && add_case bare bare 200 no "bare httpd (no auth)"
 has_setup itsme && add_case itsme itsme 200 yes "mod_auth_itsme (cookie session)"
+has_setup itsme-c4 && add_case itsme-c4 itsme-c4 200 yes "mod_auth_itsme, claims sub name birthdate nin"
+has_setup itsme-c30 && add_case itsme-c30 itsme-c30 200 yes "mod_auth_itsme, 25 claims asked (~30 held)"
 has_setup openidc-cookie && add_case openidc-cookie openidc-cookie 200 yes "mod_auth_openidc client-cookie"
 has_setup itsme-shmcb && add_case itsme-shmcb itsme-shmcb 200 yes "mod_auth_itsme socache:shmcb"
 has_setup openidc-cache && add_case openidc-cache openidc-cache 200 yes "mod_auth_openidc server-cache shm"
 has_setup itsme-redis && add_case itsme-redis itsme-redis 200 yes "mod_auth_itsme socache:redis"
 has_setup openidc-redis && add_case openidc-redis openidc-redis 200 yes "mod_auth_openidc server-cache redis"
+if (( PUBLIC )); then   # the same servers, a location the module does not protect
+    has_setup bare && add_case bare-public bare 200 no "bare httpd, /public/" /public/index.html
+    for s in itsme itsme-c4 itsme-c30; do   # with the session cookie, as a browser sends it
+        has_setup "$s" && add_case "$s-public" "$s" 200 yes "$s, /public/ (not protected)" /public/index.html
+    done
+fi
 if (( UNAUTH )); then
     has_setup itsme && add_case itsme-302 itsme 302 no "mod_auth_itsme, no session -> 302"
     has_setup openidc-cookie && add_case openidc-302 openidc-cookie 302 no "mod_auth_openidc, no session -> 302"
@@ -743,6 +940,12 @@ else
         echo "-- round $r/$ROUNDS"
         for key in "${CASES[@]}"; do measure "$key" "$r"; done
     done
+fi
+if (( LOGINS > 0 )); then
+    echo "== login cost: $LOGINS logins per row"
+    has_setup itsme-login && login_cost itsme-login "broker route (client_secret_basic)"
+    has_setup itsme-direct && login_cost itsme-direct "itsme route, claims in the JWE ID token"
+    has_setup itsme-direct-ui && login_cost itsme-direct-ui "itsme route, claims from a JWE userinfo"
 fi
 stop_all_httpd
 check_logs
@@ -772,23 +975,41 @@ wrk_table() {
 }
 
 cg_table() {
-    local key rel x base=""
+    local key rel x b base=""
     has_setup bare && base=${M_IR[bare]}
     printf '%-36s %4s %14s %21s %14s %8s\n' "setup" "HTTP" "instr/request" "(min-max)" "+ vs bare" "x bare"
     for key in "${CASES[@]}"; do
         rel="-"; x="-"
-        if [[ -n "$base" && "$key" != bare ]]; then
-            rel=$(( M_IR[$key] - base )); x=$(awk -v a="${M_IR[$key]}" -v b="$base" 'BEGIN { printf "%.1f", a / b }')
+        b=$base; [[ "$key" == *-public && -n "${M_IR[bare-public]:-}" ]] && b=${M_IR[bare-public]}
+        if [[ -n "$b" && "$key" != bare && "$key" != bare-public ]]; then
+            rel=$(( M_IR[$key] - b )); x=$(awk -v a="${M_IR[$key]}" -v b="$b" 'BEGIN { printf "%.1f", a / b }')
         fi
         printf '%-36s %4s %14s %21s %14s %8s\n' "${C_LABEL[$key]}" "${C_EXPECT[$key]}" "${M_IR[$key]}" \
             "(${M_IRMIN[$key]}-${M_IRMAX[$key]})" "$rel" "$x"
     done
 }
 
-# The benchmark targets of issue 7, as ratios within this run.
+# Issue 13: instructions an authenticated request adds over a request to the
+# unprotected location of the same server (empty when a case is missing).
+issue13_line() {   # setup claims-text target (0: none)
+    local a=${M_IR[$1]:-} b=${M_IR[$1-public]:-}
+    [[ -n "$a" && -n "$b" ]] || return 0
+    awk -v a="$a" -v b="$b" -v s="$1" -v c="$2" -v t="$3" 'BEGIN { d = a - b
+        printf "%s (claims %s): %+d instructions per authenticated request over its public one", s, c, d
+        if (t > 0) printf " (target: at most %d): %s", t, (d <= t ? "met" : "NOT MET") }'
+}
+
+# The benchmark targets of issues 7 and 13, within this run.
 targets() {
     local lines=() r
     if (( CALLGRIND )); then
+        lines+=("$(issue13_line itsme "sub given_name family_name birthdate" 0)")
+        lines+=("$(issue13_line itsme-c4 "sub name birthdate nin" 40000)")
+        lines+=("$(issue13_line itsme-c30 "25 asked, ~30 held" 80000)")
+        if [[ -n "${M_IR[itsme-public]:-}" && -n "${M_IR[bare-public]:-}" ]]; then
+            lines+=("$(awk -v a="${M_IR[itsme-public]}" -v b="${M_IR[bare-public]}" -v am="${M_IRMIN[itsme-public]}" -v bm="${M_IRMIN[bare-public]}" 'BEGIN { d = a - b
+                printf "unprotected location /public/ (with the session cookie): %+d instructions over bare httpd (target: at most 3000): %s; minimum to minimum %+d", d, (d <= 3000 ? "met" : "NOT MET"), am - bm }')")
+        fi
         if [[ -n "${M_IR[itsme]:-}" && -n "${M_IR[itsme-shmcb]:-}" ]]; then
             lines+=("$(awk -v a="${M_IR[itsme-shmcb]}" -v b="${M_IR[itsme]}" 'BEGIN { d = (a / b - 1) * 100
                 printf "socache:shmcb vs cookie session: %+.1f%% instructions per authenticated request (target: at most +10%%): %s", d, (d <= 10 ? "met" : "NOT MET") }')")
@@ -810,8 +1031,8 @@ targets() {
         fi
     fi
     (( ${#lines[@]} )) || return 0
-    echo "issue 7 targets, within this run:"
-    for r in "${lines[@]}"; do echo "  $r"; done
+    echo "targets (issues 7 and 13), within this run:"
+    for r in "${lines[@]}"; do [[ -n "$r" ]] && echo "  $r"; done
     echo
 }
 
@@ -821,6 +1042,7 @@ report() {
     echo
     if (( CALLGRIND )); then cg_table; else wrk_table; fi
     echo
+    login_table
     targets
     echo "load:     $LOAD_TEXT"
     (( CALLGRIND )) || echo "          loopback 127.0.0.1; every httpd up for the whole run, measured one at a time;"
@@ -854,6 +1076,9 @@ report() {
         echo "Where the median request's instructions go (exclusive counts; by shared object, then top functions):"
         for key in "${CASES[@]}"; do
             echo "  $key:"; sed 's/^/    /' "$RUN/${C_SETUP[$key]}/$key.hot"
+        done
+        for s in "${LOGIN_ROWS[@]}"; do
+            echo "  login $s (the callback):"; sed 's/^/    /' "$RUN/$s/login.hot"
         done
     else
         echo "vs bare: throughput change. httpd CPU: user+sys time of all httpd processes during the"

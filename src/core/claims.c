@@ -23,25 +23,12 @@
 
 #define F_BE_NIN 0x1       /* a Belgian national number by definition */
 
-const char *const itsme_canonical_claims[] = {
-    "sub", "name", "given_name", "family_name", "birthdate", "gender", "locale", "email",
-    "phone_number", "address_formatted", "address_street", "address_postal_code",
-    "address_locality", "address_country", "nin", "nin_type", "nin_issuing_country",
-    "nationality", "place_of_birth", "country_of_birth", "eid_number",
-    "eid_issuance_locality", "eid_validity_from", "eid_validity_to", "eid_read_date",
-    "picture", "age", "itsme_sub", NULL};
-
 static int in_list(const char *s, const char *const *list)
 {
     for (int i = 0; list[i]; i++)
         if (strcmp(s, list[i]) == 0)
             return 1;
     return 0;
-}
-
-int itsme_claim_is_canonical(const char *name)
-{
-    return name != NULL && in_list(name, itsme_canonical_claims);
 }
 
 /* ---- mapping tables (data) ---- */

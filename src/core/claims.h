@@ -20,9 +20,20 @@ typedef enum {
     ITSME_PROFILE_GENERIC    /* plain OIDC */
 } itsme_profile_e;
 
-/* Canonical names, NULL-terminated (design.md §2). */
+/* Canonical names, NULL-terminated (design.md §2); claim_names.c. */
+#define ITSME_CANONICAL_COUNT 28
 extern const char *const itsme_canonical_claims[];
+/* Constant time (perfect hash + one strcmp): 1 when name is canonical. */
 int itsme_claim_is_canonical(const char *name);
+/* Its index in itsme_canonical_claims, or -1. */
+int itsme_claim_canonical_index(const char *name);
+/* The hash slot (0..63) of a name of len >= 1 bytes (for the unit test). */
+unsigned itsme_claim_slot(const char *name, apr_size_t len);
+/* The fixed export spellings of canonical name `index`: given_name ->
+ * "Given-Name" (header suffix), "GIVEN_NAME" (environment suffix); NULL for
+ * an index out of range. */
+const char *itsme_claim_header_suffix(int index);
+const char *itsme_claim_env_suffix(int index);
 
 /*
  * Merges the ID-token claims and the userinfo claims (userinfo wins for the

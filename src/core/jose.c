@@ -338,6 +338,33 @@ apr_status_t itsme_jwks_parse(apr_pool_t *p, const char *json, apr_size_t len,
     return APR_SUCCESS;
 }
 
+static const char *dup_or_null(apr_pool_t *p, const char *s)
+{
+    return s ? apr_pstrdup(p, s) : NULL;
+}
+
+itsme_jwks_t *itsme_jwks_share(apr_pool_t *p, const itsme_jwks_t *set)
+{
+    itsme_jwks_t *out = apr_pcalloc(p, sizeof(*out));
+    int i, n = set ? set->keys->nelts : 0;
+
+    out->keys = apr_array_make(p, n > 0 ? n : 1, sizeof(itsme_jwk_t *));
+    for (i = 0; i < n; i++) {
+        const itsme_jwk_t *k = APR_ARRAY_IDX(set->keys, i, itsme_jwk_t *);
+        itsme_jwk_t *c = apr_pmemdup(p, k, sizeof(*k));
+
+        if (!EVP_PKEY_up_ref(k->pkey))
+            continue;
+        apr_pool_cleanup_register(p, c->pkey, pkey_cleanup, apr_pool_cleanup_null);
+        c->kty = dup_or_null(p, k->kty);
+        c->kid = dup_or_null(p, k->kid);
+        c->use = dup_or_null(p, k->use);
+        c->alg = dup_or_null(p, k->alg);
+        APR_ARRAY_PUSH(out->keys, itsme_jwk_t *) = c;
+    }
+    return out;
+}
+
 int itsme_jwks_count(const itsme_jwks_t *set) { return set ? set->keys->nelts : 0; }
 
 itsme_jwk_t *itsme_jwks_get(const itsme_jwks_t *set, int i)

@@ -48,6 +48,15 @@ apr_status_t itsme_jwk_parse(apr_pool_t *p, const char *json, apr_size_t len,
  * document is not a {"keys":[...]} object. */
 apr_status_t itsme_jwks_parse(apr_pool_t *p, const char *json, apr_size_t len,
                               itsme_jwks_t **out, itsme_err_t **err);
+/* One private operation with an RSA private key (jose_warm.c), so that
+ * OpenSSL's per-key precomputation (Montgomery contexts, blinding) is done
+ * now, in the thread and the process that call it: before httpd forks, from
+ * the main thread and once from another thread. 1 when done. */
+int itsme_jwk_warm(const itsme_jwk_t *k);
+/* A copy of set in p sharing its parsed keys (EVP_PKEY reference counts):
+ * the copy stays valid when set's pool goes; the keys are never parsed
+ * again (the JWKS cache hands every verification one). */
+itsme_jwks_t *itsme_jwks_share(apr_pool_t *p, const itsme_jwks_t *set);
 int itsme_jwks_count(const itsme_jwks_t *set);
 itsme_jwk_t *itsme_jwks_get(const itsme_jwks_t *set, int i);
 

@@ -37,6 +37,11 @@
  * redirects) return the same table. */
 apr_table_t *itsme_cookie_jar(request_rec *r, const char *base);
 
+/* fixups: when the core is about to switch this request to HTTP/2 (h2c
+ * Upgrade, replayed as stream 1 from r->headers_in), puts the Cookie
+ * header back as it came; 1 then. */
+int itsme_cookie_restore_for_upgrade(request_rec *r);
+
 /* The value of cookie `name`, or NULL. */
 const char *itsme_cookie_get(request_rec *r, const char *base, const char *name);
 

@@ -8,8 +8,16 @@
  * header_parser removes headers under EVERY prefix configured in the server
  * (collected when the configuration is read; ItsmeHeaderPrefix is not
  * allowed in .htaccess for that reason), and a last fixup of the main
- * request clears them again and exports the session's claims under the
- * final prefix: the handler sees its own prefix's claims and nothing else.
+ * request makes sure the handler sees the session's claims under the final
+ * prefix and nothing else under any prefix.
+ *
+ * The common case costs one scrub pass and one export: check_authn adds the
+ * claims (apr_table_addn after the scrub, names from the fixed suffixes of
+ * claim_names.c, all in one block of the request pool) and records what it
+ * did; the fixup finds the record matching the final configuration and only
+ * drops what another module added under a prefix since (a header whose name
+ * is not in that block). Anything else (another prefix, a subrequest, an
+ * internal redirect, one of ours changed) gets a full scrub and export.
  */
 #include "httpd.h"
 #include "http_core.h"
@@ -23,189 +31,340 @@
 
 APLOG_USE_MODULE(auth_itsme);
 
+/* What the last export put where (itsme_req_t.exported). */
+struct itsme_export_rec {
+    const request_rec *r;
+    const apr_table_t *headers;  /* r->headers_in it went into, or NULL */
+    const itsme_session_t *session;
+    const char *hprefix, *eprefix;
+    itsme_pass_e how;
+    const char *block;           /* the header names, [block, block + len) */
+    apr_size_t len;
+    const char **keys, **vals;   /* what was added, keys ascending in block */
+    int count;                   /* headers added */
+};
+typedef struct itsme_export_rec itsme_export_rec_t;
+
 /* ---- scrubbing ---- */
 
-typedef struct {
-    const char *fixed[3];                /* default, server's, this directory's */
-    const apr_array_header_t *more;      /* every ItsmeHeaderPrefix of the server */
-    apr_array_header_t *names;
-} scrub_ctx_t;
+#define MAX_PREFIXES 16
 
-/* key is lower case with '_' as '-'; prefix is compared the same way. */
+typedef struct {
+    const char *list[MAX_PREFIXES + 3];
+    int n;
+    const apr_array_header_t *more;    /* beyond MAX_PREFIXES: checked too */
+} prefixes_t;
+
+/* key matches prefix ignoring case, '_' and '-' the same */
 static int has_prefix(const char *key, const char *prefix)
 {
-    for (; *prefix; prefix++, key++)
-        if (*key != (*prefix == '_' ? '-' : (char)apr_tolower(*prefix)))
+    for (; *prefix; prefix++, key++) {
+        char k = *key == '_' ? '-' : (char)apr_tolower(*key);
+
+        if (k != (*prefix == '_' ? '-' : (char)apr_tolower(*prefix)))
             return 0;
+    }
     return 1;
 }
 
-static int find_prefixed(void *baton, const char *key, const char *val)
+static void add_prefix(prefixes_t *ps, const char *p)
 {
-    scrub_ctx_t *c = baton;
-    char buf[256];
-    apr_size_t i, n = strlen(key);
-    int j, hit = 0;
+    int i;
 
-    (void)val;
-    for (i = 0; i < n && i < sizeof(buf) - 1; i++)
-        buf[i] = key[i] == '_' ? '-' : (char)apr_tolower(key[i]);
-    buf[i] = '\0';
-    for (j = 0; j < 3 && !hit; j++)
-        hit = has_prefix(buf, c->fixed[j]);
-    for (j = 0; c->more && j < c->more->nelts && !hit; j++)
-        hit = has_prefix(buf, APR_ARRAY_IDX(c->more, j, const char *));
-    if (hit)
-        APR_ARRAY_PUSH(c->names, const char *) = key;
-    return 1;
+    for (i = 0; i < ps->n; i++)
+        if (ps->list[i] == p || !strcasecmp(ps->list[i], p))
+            return;
+    ps->list[ps->n++] = p;
 }
 
-/* The request headers under any claim header prefix of this server. */
-static apr_array_header_t *prefixed_headers(request_rec *r)
+/* The distinct claim header prefixes of this server. */
+static void server_prefixes(request_rec *r, prefixes_t *ps)
 {
     const itsme_srv_cfg_t *sc = itsme_srv_cfg(r->server);
-    scrub_ctx_t c;
+    const apr_array_header_t *more = sc->scrub_prefixes;
+    int i;
 
-    c.fixed[0] = ITSME_DEFAULT_HEADER_PREFIX;
-    c.fixed[1] = itsme_cfg_header_prefix(NULL, sc);
-    c.fixed[2] = itsme_cfg_header_prefix(itsme_dir_cfg(r), sc);
-    c.more = sc->scrub_prefixes;
-    c.names = apr_array_make(r->pool, 2, sizeof(const char *));
-    apr_table_do(find_prefixed, &c, r->headers_in, NULL);
-    return c.names;
+    ps->n = 0;
+    ps->more = NULL;
+    add_prefix(ps, ITSME_DEFAULT_HEADER_PREFIX);
+    add_prefix(ps, itsme_cfg_header_prefix(NULL, sc));
+    add_prefix(ps, itsme_cfg_header_prefix(itsme_dir_cfg(r), sc));
+    for (i = 0; more && i < more->nelts; i++) {
+        if (i >= MAX_PREFIXES) {
+            ps->more = more;
+            break;
+        }
+        add_prefix(ps, APR_ARRAY_IDX(more, i, const char *));
+    }
+}
+
+static int prefixed(const prefixes_t *ps, const char *key)
+{
+    int i;
+
+    for (i = 0; i < ps->n; i++)
+        if (has_prefix(key, ps->list[i]))
+            return 1;
+    for (i = MAX_PREFIXES; ps->more && i < ps->more->nelts; i++)
+        if (has_prefix(key, APR_ARRAY_IDX(ps->more, i, const char *)))
+            return 1;
+    return 0;
+}
+
+/* 1 when (key, val) is an entry the export rec added, unchanged. */
+static int ours(const itsme_export_rec_t *rec, const char *key, const char *val)
+{
+    int lo = 0, hi = rec->count - 1;
+
+    if (key < rec->block || key >= rec->block + rec->len)
+        return 0;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+
+        if (rec->keys[mid] == key)
+            return rec->vals[mid] == val;
+        if (rec->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return 0;
+}
+
+/* Removes the headers under any prefix but the unchanged ones keep added
+ * (may be NULL); returns how many of those it saw. Ours with another value
+ * (set or merged by another module) stay and are not counted. */
+static int scrub_table(request_rec *r, apr_table_t *t, const itsme_export_rec_t *keep, int log)
+{
+    const apr_array_header_t *a = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    apr_array_header_t *drop = NULL;
+    prefixes_t ps;
+    int i, kept = 0;
+
+    server_prefixes(r, &ps);
+    for (i = 0; i < a->nelts; i++) {
+        if (!e[i].key)
+            continue;
+        if (keep && e[i].key >= keep->block && e[i].key < keep->block + keep->len)
+            kept += ours(keep, e[i].key, e[i].val);
+        else if (prefixed(&ps, e[i].key)) {
+            if (!drop)
+                drop = apr_array_make(r->pool, 2, sizeof(const char *));
+            APR_ARRAY_PUSH(drop, const char *) = e[i].key;
+        }
+    }
+    for (i = 0; drop && i < drop->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(drop, i, const char *);
+
+        if (log)
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "ITSME01350: removed incoming header %s (claim header prefix)",
+                          ap_escape_logitem(r->pool, name));
+        apr_table_unset(t, name);
+    }
+    return kept;
 }
 
 void itsme_export_scrub(request_rec *r)
 {
-    apr_array_header_t *names = prefixed_headers(r);
-    int i;
-
-    for (i = 0; i < names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(names, i, const char *);
-
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "ITSME01350: removed incoming header %s (claim header prefix)",
-                      ap_escape_logitem(r->pool, name));
-        apr_table_unset(r->headers_in, name);
-    }
+    scrub_table(r, r->headers_in, NULL, 1);
 }
 
 /* ---- export ---- */
 
-/* given_name -> Given-Name */
-static char *header_suffix(apr_pool_t *p, const char *claim)
+/* control characters (CR, LF, ...) become spaces; copied only then */
+static const char *safe_value(apr_pool_t *p, const char *v)
 {
-    char *s = apr_pstrdup(p, claim), *c;
-    int up = 1;
+    const unsigned char *u;
+    char *s, *c;
 
-    for (c = s; *c; c++) {
-        if (*c == '_') {
-            *c = '-';
-            up = 1;
-        }
-        else {
-            *c = up ? (char)apr_toupper(*c) : (char)apr_tolower(*c);
-            up = 0;
-        }
-    }
-    return s;
-}
-
-static char *env_suffix(apr_pool_t *p, const char *claim)
-{
-    char *s = apr_pstrdup(p, claim), *c;
-
-    for (c = s; *c; c++)
-        *c = apr_isalnum(*c) ? (char)apr_toupper(*c) : '_';
-    return s;
-}
-
-/* control characters (CR, LF, ...) become spaces */
-static char *safe_value(apr_pool_t *p, const char *v)
-{
-    char *s = apr_pstrdup(p, v), *c;
-
+    for (u = (const unsigned char *)v; *u; u++)
+        if (*u < 0x20 || *u == 0x7f)
+            break;
+    if (!*u)
+        return v;
+    s = apr_pstrdup(p, v);
     for (c = s; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = ' ';
     return s;
 }
 
+#define MAX_EXPORT (ITSME_CANONICAL_COUNT + 2)
+
 typedef struct {
-    request_rec *r;
-    itsme_pass_e how;
-    const char *hprefix, *eprefix;
-} export_ctx_t;
+    int idx[MAX_EXPORT];
+    const char *val[MAX_EXPORT];
+    int n;
+} picks_t;
 
-static void put(export_ctx_t *c, const char *claim, const char *value)
+static void pick(picks_t *k, int idx, const char *val)
 {
-    apr_pool_t *p = c->r->pool;
-    const char *v = safe_value(p, value);
-
-    if (c->how & ITSME_PASS_HEADERS)
-        apr_table_set(c->r->headers_in, apr_pstrcat(p, c->hprefix, header_suffix(p, claim), NULL),
-                      v);
-    if (c->how & ITSME_PASS_ENV)
-        apr_table_set(c->r->subprocess_env, apr_pstrcat(p, c->eprefix, env_suffix(p, claim), NULL),
-                      v);
+    if (k->n < MAX_EXPORT) {
+        k->idx[k->n] = idx;
+        k->val[k->n++] = val;
+    }
 }
 
-static int export_one(void *baton, const char *key, const char *val)
+#define IDX_SUB 0
+#define IDX_BIRTHDATE 4
+#define IDX_AGE 26
+
+/* The canonical claims of s in table order, then sub, then age. */
+static void pick_claims(request_rec *r, const itsme_session_t *s, picks_t *k)
 {
-    export_ctx_t *c = baton;
+    const apr_array_header_t *a = s->claims ? apr_table_elts(s->claims) : NULL;
+    const apr_table_entry_t *e = a ? (const apr_table_entry_t *)a->elts : NULL;
+    const char *birthdate = NULL;
+    int i, idx, has_sub = 0;
 
-    if (val && strcmp(key, "age") != 0 && itsme_claim_is_canonical(key))
-        put(c, key, val);
-    return 1;
-}
-
-void itsme_export_claims(request_rec *r, const itsme_session_t *s)
-{
-    const itsme_srv_cfg_t *sc = itsme_srv_cfg(r->server);
-    const itsme_dir_cfg_t *dc = itsme_dir_cfg(r);
-    export_ctx_t c;
-    const char *birthdate;
-
-    c.r = r;
-    c.how = itsme_cfg_pass_as(dc);
-    if (c.how == ITSME_PASS_NONE || !s)
-        return;
-    c.hprefix = itsme_cfg_header_prefix(dc, sc);
-    c.eprefix = itsme_cfg_env_prefix(dc);
-    if (s->claims)
-        apr_table_do(export_one, &c, s->claims, NULL);
-    if (s->sub && (!s->claims || !apr_table_get(s->claims, "sub")))
-        put(&c, "sub", s->sub);
-    birthdate = s->claims ? apr_table_get(s->claims, "birthdate") : NULL;
+    k->n = 0;
+    for (i = 0; a && i < a->nelts; i++) {
+        if (!e[i].key || (idx = itsme_claim_canonical_index(e[i].key)) < 0)
+            continue;
+        if (idx == IDX_SUB)
+            has_sub = 1;
+        if (idx == IDX_BIRTHDATE && !birthdate)
+            birthdate = e[i].val;
+        if (e[i].val && idx != IDX_AGE)
+            pick(k, idx, e[i].val);
+    }
+    if (s->sub && !has_sub)
+        pick(k, IDX_SUB, s->sub);
     if (birthdate) {
         int age = itsme_export_age(r, birthdate);
 
         if (age >= 0)
-            put(&c, "age", apr_itoa(r->pool, age));
+            pick(k, IDX_AGE, apr_itoa(r->pool, age));
     }
+}
+
+/* Header names prefix + suffix, all in one block (rec->block). */
+static void add_headers(request_rec *r, const picks_t *k, itsme_export_rec_t *rec)
+{
+    apr_size_t plen = strlen(rec->hprefix), slen[MAX_EXPORT], total = 0;
+    char *b;
+    int i;
+
+    for (i = 0; i < k->n; i++)
+        total += plen + (slen[i] = strlen(itsme_claim_header_suffix(k->idx[i]))) + 1;
+    rec->block = b = apr_palloc(r->pool, total ? total : 1);
+    rec->len = total;
+    rec->keys = apr_palloc(r->pool, sizeof(const char *) * (apr_size_t)(k->n > 0 ? k->n : 1));
+    rec->vals = apr_palloc(r->pool, sizeof(const char *) * (apr_size_t)(k->n > 0 ? k->n : 1));
+    for (i = 0; i < k->n; i++) {
+        memcpy(b, rec->hprefix, plen);
+        memcpy(b + plen, itsme_claim_header_suffix(k->idx[i]), slen[i] + 1);
+        rec->keys[i] = b;
+        rec->vals[i] = safe_value(r->pool, k->val[i]);
+        apr_table_addn(r->headers_in, b, rec->vals[i]);
+        b += plen + slen[i] + 1;
+    }
+    rec->count = k->n;
+}
+
+static void add_env(request_rec *r, const picks_t *k, const char *eprefix)
+{
+    int i;
+
+    for (i = 0; i < k->n; i++)
+        apr_table_setn(r->subprocess_env,
+                       apr_pstrcat(r->pool, eprefix, itsme_claim_env_suffix(k->idx[i]), NULL),
+                       safe_value(r->pool, k->val[i]));
+}
+
+static int rec_fits(const itsme_export_rec_t *rec, request_rec *r, const itsme_session_t *s,
+                    itsme_pass_e how, const char *hprefix, const char *eprefix)
+{
+    return rec && rec->r == r && rec->session == s && rec->how == how
+           && rec->headers == ((how & ITSME_PASS_HEADERS) ? r->headers_in : NULL)
+           && !strcmp(rec->hprefix, hprefix) && !strcmp(rec->eprefix, eprefix);
+}
+
+void itsme_export_claims(request_rec *r, const itsme_session_t *s)
+{
+    const itsme_dir_cfg_t *dc = itsme_dir_cfg(r);
+    itsme_req_t *q = itsme_req(r);
+    itsme_pass_e how = itsme_cfg_pass_as(dc);
+    const char *hprefix, *eprefix;
+    itsme_export_rec_t *rec;
+    picks_t k;
+
+    if (how == ITSME_PASS_NONE || !s)
+        return;
+    hprefix = itsme_cfg_header_prefix(dc, itsme_srv_cfg(r->server));
+    eprefix = itsme_cfg_env_prefix(dc);
+    /* only the main request and its internal redirects (one pool) keep a
+     * record; a subrequest's pool goes before the main request's */
+    if (!r->main && rec_fits(q->exported, r, s, how, hprefix, eprefix))
+        return; /* already there */
+    /* a fresh main request was scrubbed by the header_parser; anything else
+     * may carry an earlier export (a subrequest's copy, a shared table) */
+    if ((how & ITSME_PASS_HEADERS) && (r->main || r->prev || q->exported))
+        scrub_table(r, r->headers_in, NULL, 0);
+    pick_claims(r, s, &k);
+    rec = apr_pcalloc(r->pool, sizeof(*rec));
+    rec->r = r;
+    rec->session = s;
+    rec->how = how;
+    rec->hprefix = hprefix;
+    rec->eprefix = eprefix;
+    if (how & ITSME_PASS_HEADERS) {
+        rec->headers = r->headers_in;
+        add_headers(r, &k, rec);
+    }
+    if (how & ITSME_PASS_ENV)
+        add_env(r, &k, eprefix);
+    if (!r->main)
+        q->exported = rec;
+}
+
+/* The export recorded for r still stands under the final configuration:
+ * drops what others added under a prefix; 0 when one of ours is gone. */
+static int export_stands(request_rec *r, const itsme_session_t *s)
+{
+    const itsme_dir_cfg_t *dc = itsme_dir_cfg(r);
+    const itsme_export_rec_t *rec = itsme_req(r)->exported;
+    itsme_pass_e how = itsme_cfg_pass_as(dc);
+
+    if (how == ITSME_PASS_NONE
+        || !rec_fits(rec, r, s, how, itsme_cfg_header_prefix(dc, itsme_srv_cfg(r->server)),
+                     itsme_cfg_env_prefix(dc)))
+        return 0;
+    if (!(how & ITSME_PASS_HEADERS))
+        return scrub_table(r, r->headers_in, NULL, 0) == 0;
+    return scrub_table(r, r->headers_in, rec, 0) == rec->count;
+}
+
+void itsme_export_withdraw(request_rec *r)
+{
+    itsme_req(r)->exported = NULL;
+    scrub_table(r, r->headers_in, NULL, 0);
 }
 
 void itsme_export_final(request_rec *r)
 {
     const char *type = ap_auth_type(r);
     const itsme_session_t *s;
-    apr_array_header_t *names;
-    int i;
+    int stands;
 
     if (!type || strcasecmp(type, "itsme") != 0)
         return;
-    names = prefixed_headers(r);
-    for (i = 0; i < names->nelts; i++)
-        apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
     s = itsme_req(r)->session;
-    if (s && s->sub && r->user && !strcmp(s->sub, r->user))
-        itsme_export_claims(r, s);
-    else
+    if (!(s && s->sub && r->user && !strcmp(s->sub, r->user)))
         s = NULL;
+    stands = s && export_stands(r, s);
+    if (!stands) {
+        itsme_req(r)->exported = NULL;
+        scrub_table(r, r->headers_in, NULL, 0);
+        if (s)
+            itsme_export_claims(r, s);
+    }
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
-                  "ITSME04110: final claim headers under %s (%d cleared first, %s)",
+                  "ITSME04110: final claim headers under %s (%s)",
                   itsme_cfg_header_prefix(itsme_dir_cfg(r), itsme_srv_cfg(r->server)),
-                  names->nelts, s ? "session claims exported" : "no session");
+                  stands ? "as exported" : s ? "session claims exported again" : "no session");
 }
 
 /* The server's local date (TZ of httpd), not UTC: a Belgian turns 18 at

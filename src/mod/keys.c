@@ -21,6 +21,7 @@
 #include "apr_strings.h"
 #include "apr_file_io.h"
 #include "apr_uri.h"
+#include "apr_thread_proc.h"
 
 #include "core/jose.h"
 #include "core/url.h"
@@ -298,9 +299,69 @@ static const char *keys_server(apr_pool_t *p, itsme_srv_cfg_t *c)
     return itsme_jwks_publish_build(p, c);
 }
 
+/* ---- keys ready before the fork ---- */
+
+typedef struct {
+    apr_array_header_t *todo; /* const itsme_jwk_t *: this server's keys not yet readied */
+    int done;
+} warm_t;
+
+static void warm_keys(warm_t *w)
+{
+    int i;
+
+    for (i = 0; i < w->todo->nelts; i++)
+        w->done += itsme_jwk_warm(APR_ARRAY_IDX(w->todo, i, const itsme_jwk_t *));
+}
+
+static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
+{
+    warm_keys(data);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static void add_new(apr_array_header_t *todo, apr_hash_t *seen, const apr_array_header_t *keys)
+{
+    int i;
+
+    for (i = 0; keys && i < keys->nelts; i++) {
+        const itsme_jwk_t **k = &APR_ARRAY_IDX(keys, i, const itsme_jwk_t *);
+
+        if (apr_hash_get(seen, k, sizeof(*k)))
+            continue;
+        apr_hash_set(seen, k, sizeof(*k), "");
+        APR_ARRAY_PUSH(todo, const itsme_jwk_t *) = *k;
+    }
+}
+
+/* One private operation per RSA key here and one from another thread:
+ * OpenSSL's per-key setup (itsme_jwk_warm) is inherited by every child.
+ * seen: the keys of earlier servers (a key shared by virtual hosts once). */
+static void warm_server(apr_pool_t *p, server_rec *s, const itsme_srv_cfg_t *c, apr_hash_t *seen)
+{
+    warm_t w;
+    apr_thread_t *t = NULL;
+    apr_status_t rv;
+
+    w.todo = apr_array_make(p, 4, sizeof(const itsme_jwk_t *));
+    w.done = 0;
+    add_new(w.todo, seen, c->sig_keys);
+    add_new(w.todo, seen, c->decrypt_keys);
+    warm_keys(&w);
+    if (w.done == 0)
+        return;
+    if (apr_thread_create(&t, NULL, warm_thread, &w, p) == APR_SUCCESS)
+        apr_thread_join(&rv, t);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "ITSME08201: %s: %d private key operation(s) to ready the keys",
+                 where(p, s), w.done);
+}
+
 int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s)
 {
     server_rec *cur;
+    apr_hash_t *seen = apr_hash_make(pconf);
 
     for (cur = s; cur; cur = cur->next) {
         itsme_srv_cfg_t *c = itsme_srv_cfg(cur);
@@ -320,6 +381,7 @@ int itsme_keys_post_config(apr_pool_t *pconf, server_rec *s)
                      c->sig_keys ? c->sig_keys->nelts : 0, c->decrypt_keys->nelts,
                      itsme_cfg_expect_encryption(c) ? "expected" : "optional",
                      c->jwks_path ? c->jwks_path : "(not published)");
+        warm_server(pconf, cur, c, seen);
     }
     return OK;
 }

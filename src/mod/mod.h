@@ -64,6 +64,9 @@ typedef struct {
     const char *session_id;          /* its record id, with a session store */
     int cookie_key_index;            /* passphrase that opened the session cookie */
     const char *public_origin;       /* forwarded.c, once computed */
+    struct itsme_export_rec *exported; /* the last claim export (export.c) */
+    const apr_array_header_t *cookie_sent; /* Cookie values as sent, once ours
+                                            * were stripped (cookie.c) */
 } itsme_req_t;
 
 request_rec *itsme_initial_request(request_rec *r);
@@ -137,6 +140,10 @@ void itsme_export_claims(request_rec *r, const itsme_session_t *s);
  * final per-directory prefix only (mod_dir / MultiViews may have switched
  * the configuration after check_authn exported them). */
 void itsme_export_final(request_rec *r);
+/* Before the core's handler switches to HTTP/2 (Upgrade: h2c): withdraws
+ * the exported claim headers from r->headers_in, which mod_http2 replays
+ * as stream 1 (that request exports its own). */
+void itsme_export_withdraw(request_rec *r);
 /* Age in whole years from birthdate (YYYY-MM-DD) on the server's local
  * date of this request, or -1 (authz.c and the export share it). */
 int itsme_export_age(request_rec *r, const char *birthdate);

@@ -111,6 +111,24 @@ def test_proxied_backend_gets_claims_not_cookies(httpd, jar):
     assert "itsme_session" not in cookie, f"module cookies leaked to the backend: {cookie}"
 
 
+def test_cookie_strip_matches_names_at_cookie_boundaries_only(httpd, jar):
+    """Our cookies are found by name, not by tokenizing: a name counts only
+    at the start of a cookie; one that ends with ours, one inside a value and
+    a longer one pass to the backend untouched."""
+    login(httpd, jar)
+    extra = ("Cookie: xitsme_session=keep1; other=itsme_session=keep2;itsme_sessionx=keep3; "
+             "itsme_session_12=drop1;  itsme_session_st_q=drop2;itsme_session_7 =drop3; "
+             "last=itsme_session_st_z")
+    r = harness.curl(httpd.base + "/app/proxied/hello", jar=jar, headers=[extra])
+    assert r.status == 200, r
+    cookies = [v for k, v in r.json()["headers"] if k.lower() == "cookie"]
+    cookie = "; ".join(cookies)
+    for kept in ("xitsme_session=keep1", "other=itsme_session=keep2", "itsme_sessionx=keep3",
+                 "last=itsme_session_st_z"):
+        assert kept in cookie, cookie
+    assert "drop" not in cookie and not re.search(r"(^|;\s*)itsme_session=", cookie), cookie
+
+
 def test_tampered_session_cookie_restarts_login(httpd, jar):
     login(httpd, jar)
 

@@ -2,6 +2,7 @@
  * routes (itsme V2 URIs, Signicat broker, legacy itsme.*), and the request
  * side (scopes + claims parameter per profile). Examples come from the seed
  * documents (itsme-profile.md §9, §10). */
+#include <ctype.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
@@ -151,6 +152,40 @@ START_TEST(test_canonical_list)
     ck_assert(!itsme_claim_is_canonical("address"));
     ck_assert(!itsme_claim_is_canonical("NIN"));
     ck_assert(!itsme_claim_is_canonical(NULL));
+    ck_assert(!itsme_claim_is_canonical(""));
+    ck_assert(!itsme_claim_is_canonical("eid_issuance_localityx"));
+    ck_assert(!itsme_claim_is_canonical("sux"));
+    ck_assert(!itsme_claim_is_canonical("su"));
+    ck_assert_int_eq(itsme_claim_canonical_index("sub"), 0);
+    ck_assert_ptr_null(itsme_claim_header_suffix(ITSME_CANONICAL_COUNT));
+}
+END_TEST
+
+/* The perfect hash: every name in its own slot, found at its index; the
+ * fixed export spellings are the ones the rules give. */
+START_TEST(test_canonical_table)
+{
+    unsigned used = 0;
+    unsigned long long seen = 0;
+
+    for (int i = 0; itsme_canonical_claims[i]; i++, used++) {
+        const char *n = itsme_canonical_claims[i];
+        unsigned slot = itsme_claim_slot(n, strlen(n));
+        char h[64], e[64];
+        int up = 1, k;
+
+        ck_assert(!(seen & (1ULL << slot)));
+        seen |= 1ULL << slot;
+        ck_assert_int_eq(itsme_claim_canonical_index(n), i);
+        for (k = 0; n[k]; k++, up = n[k - 1] == '_') {
+            h[k] = n[k] == '_' ? '-' : (char)(up ? toupper((unsigned char)n[k]) : n[k]);
+            e[k] = n[k] == '_' ? '_' : (char)toupper((unsigned char)n[k]);
+        }
+        h[k] = e[k] = '\0';
+        ck_assert_str_eq(itsme_claim_header_suffix(i), h);
+        ck_assert_str_eq(itsme_claim_env_suffix(i), e);
+    }
+    ck_assert_int_eq(used, ITSME_CANONICAL_COUNT);
 }
 END_TEST
 
@@ -784,6 +819,7 @@ Suite *itsme_suite_claims(void)
     tcase_add_test(tc, test_eid_valid);
     tcase_add_test(tc, test_age);
     tcase_add_test(tc, test_canonical_list);
+    tcase_add_test(tc, test_canonical_table);
     tcase_add_test(tc, test_itsme_v2);
     tcase_add_test(tc, test_itsme_v2_fallbacks);
     tcase_add_test(tc, test_broker);

@@ -19,25 +19,47 @@ static const char *shown(apr_pool_t *p, const char *s)
     return s ? itsme_err_printable(p, s, KID_SHOWN_MAX) : "(none)";
 }
 
+/* The parsed set is kept with the cached body: keys are parsed (and their
+ * public parts checked) once per JWKS document, not per verification. */
+#define JWKS_INVALID "JWKS is invalid"
+
+static apr_status_t set_build(apr_pool_t *keep, apr_pool_t *p, const char *url,
+                              const char *body, apr_size_t len, void **value, itsme_err_t **err)
+{
+    itsme_jwks_t *set = NULL;
+    itsme_err_t *cause = NULL;
+
+    (void)url;
+    if (itsme_jwks_parse(keep, body, len, &set, &cause) != APR_SUCCESS)
+        return itsme_err_wrap(p, err, ITSME_E_OP, cause, JWKS_INVALID);
+    *value = set;
+    return APR_SUCCESS;
+}
+
+static void *set_copy(apr_pool_t *p, const void *value)
+{
+    return itsme_jwks_share(p, value);
+}
+
 static apr_status_t load_set(const itsme_jwks_source_t *src, apr_pool_t *p,
                              const itsme_cache_policy_t *pol, itsme_jwks_t **set,
                              int *fetched, itsme_err_t **err)
 {
-    const char *body = NULL;
-    apr_size_t len = 0;
+    static const itsme_cache_deriver_t deriver = { set_build, set_copy };
     itsme_err_t *cause = NULL;
-    apr_status_t rv = itsme_cache_fetch(src->cache, p, src->http, src->jwks_uri, pol,
-                                        src->now, &body, &len, fetched, &cause);
-    if (rv != APR_SUCCESS)
-        return itsme_err_wrap(p, err, cause ? cause->kind : ITSME_E_NETWORK, cause,
-                              "JWKS from %s", src->jwks_uri);
-    rv = itsme_jwks_parse(p, body, len, set, &cause);
-    if (rv != APR_SUCCESS) {
-        itsme_cache_invalidate(src->cache, src->jwks_uri);
-        return itsme_err_wrap(p, err, ITSME_E_OP, cause, "JWKS from %s is invalid",
-                              src->jwks_uri);
+    void *v = NULL;
+    apr_status_t rv = itsme_cache_fetch_derived(src->cache, p, src->http, src->jwks_uri, pol,
+                                                src->now, &deriver, &v, fetched, &cause);
+
+    if (rv == APR_SUCCESS) {
+        *set = v;
+        return APR_SUCCESS;
     }
-    return APR_SUCCESS;
+    if (cause && cause->msg && !strcmp(cause->msg, JWKS_INVALID))
+        return itsme_err_wrap(p, err, ITSME_E_OP, cause->cause, "JWKS from %s is invalid",
+                              src->jwks_uri);
+    return itsme_err_wrap(p, err, cause ? cause->kind : ITSME_E_NETWORK, cause,
+                          "JWKS from %s", src->jwks_uri);
 }
 
 apr_status_t itsme_jwks_load(const itsme_jwks_source_t *src, apr_pool_t *p, int force,
