@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * mod_auth_itsme.c: itsme (Belgian Mobile ID) / OpenID Connect login for
  * Apache httpd 2.4. The module record and its hooks; the work is done by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 # mod_auth_itsme benchmark: bare httpd vs mod_auth_itsme vs mod_auth_openidc,
 # same httpd binary, same MPM (event), same static 1 KiB file, on loopback.
 # Sessions in the cookie, and on the server: mod_auth_itsme on httpd's socache

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 # The demo, as root (sudo if you are not root): bash scripts/demo.sh [--check]
 #
 # Builds the module, starts the local test OP (node-oidc-provider in its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 # shellcheck shell=bash
 # Shared helpers for scripts/test.sh and scripts/demo.sh (sourced, not run).
 #

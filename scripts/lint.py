@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Project lint: the rules in design.md that a compiler does not check.
 
   - every log tag ITSMEnnnnn is used at exactly one call site;
@@ -18,6 +19,7 @@ Exit status 0 only when every check passed.
 """
 import os
 import re
+import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -180,6 +182,20 @@ def check_file_length(files):
     return problems
 
 
+def check_licence_lines(_files):
+    """Every tracked source file names its licence in its first two lines."""
+    out = subprocess.run(["git", "-C", REPO, "ls-files", "*.c", "*.h", "*.py", "*.sh", "*.js",
+                          "*.mjs", ".ci/run"], capture_output=True, text=True)
+    if out.returncode != 0:
+        return []  # not a git checkout (a release tarball): nothing to compare with
+    problems = []
+    for name in out.stdout.split():
+        head = read(os.path.join(REPO, name)).split("\n", 2)[:2]
+        if not any("SPDX-License-Identifier: Apache-2.0" in ln for ln in head):
+            problems.append(f"{name}: no SPDX-License-Identifier line at the top")
+    return problems
+
+
 CHECKS = [
     ("log tags unique", check_tags_unique),
     ("glue log calls tagged", check_glue_calls_tagged),
@@ -187,6 +203,7 @@ CHECKS = [
     ("directive scopes documented", check_directive_scopes),
     ("core layering", check_layering),
     ("file length", check_file_length),
+    ("licence lines", check_licence_lines),
 ]
 
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 # The release checks scripts/test.sh runs as its "dist" and "package" stages
 # (each can also be run alone, as root for "package"):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 # The test command, on a fresh Debian 12, as root (sudo if you are not root):
 #   bash scripts/test.sh
 #

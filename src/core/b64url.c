@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * b64url.c: base64url (RFC 4648 section 5) without padding. Decoding is
  * strict: alphabet only, no '=', no whitespace, no impossible lengths and no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* b64url.h: base64url (RFC 4648 §5) without padding, strict decoding. */
 #ifndef ITSME_B64URL_H
 #define ITSME_B64URL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * cache.c: per-process cache of documents fetched by URL (discovery, JWKS).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * cache.h: a per-process, thread-safe cache of documents fetched by URL
  * (discovery and JWKS). Bodies (and a value derived from each, such as the

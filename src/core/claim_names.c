@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * claim_names.c: the canonical claim names (design.md §2) and their fixed
  * spellings as request header and environment variable suffixes, looked up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * claims.c: canonical claim names whatever route the login took (itsme V2
  * URIs, Signicat broker names, legacy "itsme.*" attributes), Belgian check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * claims.h: one canonical naming for claims, whatever route they came by
  * (itsme V2 claim URIs, broker names such as Signicat's, legacy "itsme.*"

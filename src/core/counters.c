@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * counters.c: atomic updates of the counter block. The block may be shared
  * by several processes (an anonymous shared mapping inherited over fork), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * counters.h: the module's activity counters (shown by mod_status). A block
  * of 64-bit counters that lives in memory shared by every httpd child (the

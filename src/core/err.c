@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * err.c: error records for libitsme (see err.h). Records are allocated from
  * the caller's pool and keep the error they wrap, so the cause chain survives

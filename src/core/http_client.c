@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * http_client.c: outbound HTTP(S) to the OP through libcurl (the only file
  * that uses curl). Every transfer is bounded in time and size, verifies TLS,

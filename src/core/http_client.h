@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * http_client.h: outbound HTTP(S) to the OP. The only user of libcurl.
  * Every call is bounded: total timeout, connect timeout, response size; TLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jose.c: JWK (RSA, EC P-256) and JWS (RS256, PS256, ES256) on OpenSSL 3
  * EVP; JWE is in jose_jwe.c.

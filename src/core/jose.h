@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jose.h: JWK, JWS and JWE. The only file that touches cjose or OpenSSL's
  * JOSE-relevant EVP calls is jose.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jose_int.h: internals shared by jose.c and jose_jwe.c. Not an interface for
  * other units.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jose_jwe.c: compact JWE on OpenSSL 3 EVP. Key management RSA-OAEP and
  * RSA-OAEP-256; content encryption A128CBC-HS256 and A256GCM. Everything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jose_warm.c: readies a private RSA key for use before httpd forks. The
  * first private operation on a key computes what OpenSSL keeps with it for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * json.c: the only file that touches jansson (see json.h). An itsme_json_t is
  * a jansson json_t seen through an opaque type; values created here are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * json.h: the only door to jansson. Everything else in libitsme and the glue
  * sees itsme_json_t, an opaque JSON value.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * log.c: the core's logging seam (see log.h). Messages are formatted in the
  * logger's pool, or in a bounded stack buffer when it has none, and handed to

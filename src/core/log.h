@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * log.h: the core's logging seam. libitsme never includes httpd.h; the httpd
  * glue binds an itsme_logger_t to ap_log_rerror/ap_log_error. Every call site

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* url.h: URL encoding, query parsing and origin helpers (no httpd). */
 #ifndef ITSME_URL_H
 #define ITSME_URL_H

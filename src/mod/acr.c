@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * acr.c: authentication context (ItsmeACRValues): what a login asks for,
  * which acr a session records, and whether a session's acr satisfies what a

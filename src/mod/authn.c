@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * authn.c: check_authn for AuthType itsme, the decision only. A valid
  * session (session.c: the cookie, or the record its cookie names) makes

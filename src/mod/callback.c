@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * callback.c: the redirect URI. Served from the quick handler (before any
  * access control runs): checks the answer against the sealed state cookie,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * cmds.c: the Itsme* directives. Every setter validates its argument and
  * answers with a message that names the directive and what is wrong.

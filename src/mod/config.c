@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * config.c: creating and merging the configuration records, the getters
  * that apply defaults, the check_config checks, the runtime objects, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * cookie.c: reading our cookies from the request (once, then stripped from
  * the Cookie header so backends never see them) and writing them back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * cookie.h: the module's cookies on the request side (parsing the Cookie
  * header(s) once per request, stripping our cookies before any backend sees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * counters.c: the counter block in shared memory. An anonymous APR shared
  * memory segment created in post_config, in the parent, before the MPM

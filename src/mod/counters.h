@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * counters.h: the glue's side of the activity counters (core/counters.h):
  * the block in shared memory, and the one-line increments the handlers

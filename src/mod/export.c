@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * export.c: claims to the backend (request headers and/or environment), and
  * the scrubbing of claim headers a client may have sent to spoof them.

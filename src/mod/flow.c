@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * flow.c: starting a login (the authorization request and its state) and
  * the login state cookies it leaves in the browser until the callback.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * forwarded.c: the public origin of a request (scheme://host[:port] as the
  * browser sees it). Behind a TLS-terminating load balancer or reverse proxy

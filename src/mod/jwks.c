@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jwks.c: publishing the RP's JWK Set at ItsmeJWKSURI (itsme direct
  * profile). The public halves of every ItsmeClientKey and of every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * keys.c: the itsme direct profile's glue. The RP's own keys (ItsmeClientKey
  * for private_key_jwt and request objects, ItsmeDecryptionKey for encrypted

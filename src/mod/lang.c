@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * lang.c: the person's language. The module's pages (page.c) come in the
  * language Accept-Language prefers among nl, fr, de and en (else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * logbind.c: binds libitsme's logger to httpd's error log. The core passes
  * its own "ITSMEnnnnn" tag; this is the single place that formats it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * logout.c: ItsmeLogoutURI, answered from the quick handler like the
  * redirect URI. GET or POST ends the local session (with a session store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * mod.h: prototypes shared by the httpd glue files (src/mod). Nothing here
  * is visible to libitsme.

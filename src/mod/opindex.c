@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * opindex.c: the session side of OP-initiated logout (oplogout.c answers
  * the OP). What an OP logout ends is found without a scan of the store:

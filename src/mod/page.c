@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * page.c: the module's own HTML answers (error pages), in the person's
  * language (lang.c; the texts are data in src/core/i18n). Everything shown

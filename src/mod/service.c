@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * service.c: ItsmeServiceCode, the itsme service a login asks for (scope
  * service:<code>). Set for a server, or for a <Location>/<Directory> that

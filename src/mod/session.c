@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * session.c: where a session lives between requests, behind one small
  * interface for the decision (authn.c), the callback and the logout:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * status.c: the counters (counters.c) on mod_status' page, through its
  * optional status_hook: an "mod_auth_itsme" table on /server-status, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * stepup.c: claim step-up. A valid session that lacks a claim its location
  * asks for (ItsmeClaims, the claims of its Require itsme-claim rules) sends

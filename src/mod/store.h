@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * store.h: ItsmeSessionStore socache:<provider>[:<args>], a server-side
  * store on httpd's own socache providers (shmcb on one host, redis or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """pytest fixtures: the test OP, the hostile OP, an echo backend, httpd with
 mod_auth_itsme, and the error-log guard that fails a test on unexpected
 [error]-or-worse lines or crash markers."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Process and HTTP helpers for the mod_auth_itsme integration tests.
 
 Everything here is plain Python (no pytest) so that it can be used by hand:

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 'use strict';
 // A deliberately misbehaving OpenID Provider for the negative integration
 // tests. It speaks just enough OIDC (discovery, jwks, authorize, token,

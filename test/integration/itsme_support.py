@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Helpers for the itsme direct-profile tests (test_itsme_*.py): the RP's
 keys made with openssl, their public JWKs, the server directives of an
 itsme-profile httpd, and an OP started on a port chosen beforehand (httpd is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Redis and memcached for the session-store tests (ItsmeSessionStore
 socache:redis / socache:memcache): Debian's redis-server and memcached,
 started as daemons on loopback ports chosen at run time, checked to answer,

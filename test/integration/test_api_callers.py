@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Callers that cannot follow a redirect to the OP (XHR, fetch, JSON APIs),
 and the three ItsmeUnauthAction values: auth (302, or 401 for such callers),
 401 (always), pass (anonymous access where the Require rules allow it)."""

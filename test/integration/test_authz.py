@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Require itsme-claim: every rule form allowing and denying, nested in
 <RequireAll>/<RequireAny>/Require not, the answers to a denied user (403
 page, or 401 + WWW-Authenticate for an API location), and rules that stop

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """OP-initiated logout (issue 12): OpenID Connect Back-Channel Logout 1.0
 (ItsmeBackChannelLogoutURI) and Front-Channel Logout 1.0
 (ItsmeFrontChannelLogoutURI), with node-oidc-provider's backchannelLogout

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """A real browser: Debian's Chromium (headless, no sandbox), driven by npm
 playwright-core (test/integration/browser/drive.mjs), on a phone-sized
 screen. A full login against the local OP, the claims page, logout through

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """The redirect_uri handler: state handling and bad input (never a 500)."""
 
 import urllib.parse

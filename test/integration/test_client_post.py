@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """client_secret_post against an OP that only offers client_secret_post."""
 
 import pytest

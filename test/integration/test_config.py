@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Configuration errors stop httpd at startup with the directive named."""
 
 import subprocess

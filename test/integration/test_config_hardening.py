@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Configuration hardening: checks that `apache2 -t` runs (required
 directives, AuthType itsme in a server without the module's configuration,
 an absolute ItsmePostLogoutRedirect outside ItsmeLogoutRedirectAllow), claim

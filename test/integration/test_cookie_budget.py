@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Cookie mode (ItsmeSessionStore cookie, the default) and the cookie budget
 (issue 7): the module's cookies together stay within 6144 bytes, the session
 cookie is one cookie of at most 3800 bytes (never chunked), at most three

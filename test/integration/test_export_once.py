@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Claims are exported once (check_authn) and the last fixup only checks that
 export still stands: what another module did to the claim headers in between
 (mod_headers' RequestHeader runs in the fixups too, before ours) is undone as

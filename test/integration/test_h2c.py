@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """HTTP/2 in clear text (mod_http2, Protocols h2c http/1.1): with prior
 knowledge, and through an HTTP/1.1 request carrying Upgrade: h2c, which
 mod_http2 replays as stream 1 from the request's headers as they are when the

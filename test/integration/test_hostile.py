@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Every way a hostile OP can lie must end without access (and without a 500)."""
 
 import pytest

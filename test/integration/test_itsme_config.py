@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """itsme profile configuration: what it requires at startup, and keys and
 values the module must refuse, each time naming the directive."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """The itsme profile against a lying OP: every ID token that is not a JWE,
 not for one of our keys, or that wraps anything but a JWS signed by the OP
 must end without access (and without a 500)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """The direct itsme V2 profile end to end: httpd + mod_auth_itsme against
 node-oidc-provider configured like itsme (private_key_jwt, signed and
 encrypted request objects, JWE ID tokens and userinfo, itsme claim URIs,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """ItsmeLogoutURI: the local session ends (session cookie, its chunks, login
 state cookies), then RP-initiated logout at an OP that has an
 end_session_endpoint, or a local redirect when it has none (as with itsme);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """The module's pages in the person's language (nl, fr, de, en from
 Accept-Language, ItsmeDefaultLanguage otherwise), their links back, the
 ui_locales the OP is asked for, and ErrorDocument taking their place

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """ItsmeCryptoPassphrase: keys come from HKDF without stretching, so a value
 must be random and at least 32 bytes; a shorter one stops httpd at startup
 (the check is the core's ITSME_CRYPTO_MIN_PASSPHRASE, applied by the glue)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """httpd behind a TLS-terminating reverse proxy (ItsmeTrustForwardedHeaders)
 and in front of a mod_proxy backend; the login's return URL never turns
 into an off-site redirect.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """The release: the module names its version (configure.ac's AC_INIT) once
 per start or restart in the error log at notice level, so that it shows
 under Debian's default LogLevel warn, and keeps it out of the Server header."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """The login and session path against hostile or careless use: a session made
 without the acr a location asks for (step-up), a return URL long enough to
 turn the state cookie into a cookie bomb, a session sealed by another

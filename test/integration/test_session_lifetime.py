@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Session lifetime on a real clock: ItsmeSessionMaxAge (absolute) and
 ItsmeSessionInactivityTimeout (sliding, re-sealed at most once per interval),
 both read from inside the sealed cookie; and passphrase rotation across

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """ItsmeSessionStore socache:<provider> (issue 7): the session lives in
 httpd's shared object cache (Redis, memcached, shmcb) and the cookie only
 carries a sealed id. Two servers sharing one Redis share sessions and their

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """A slow or vanished OP (issue 8, items 6 and 7).
 
 A small OP of our own runs in a thread here: it serves a discovery document

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """The module's counters on mod_status' page: Itsme* lines in ?auto (what
 monitoring scrapes) and a section in the HTML page; one count for the whole
 server whichever child answers, kept across a graceful restart."""

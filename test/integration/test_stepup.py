@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Issue 10: one virtual host, two itsme services by location, and claim
 step-up. /app runs the Authentication service (a light login: names, no
 national number); /onboarding the Identification service (Require

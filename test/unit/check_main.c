@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* check_main.c: runs every libitsme unit suite; exits non-zero on failure.
  * CK_FORK stays as Check decides (fork mode isolates crashes); under
  * sanitizers the test script sets CK_FORK=no so leaks are attributed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_authorize.c: the authorization request URL: every parameter present
  * and encoded, an existing endpoint query kept, optional values omitted,
  * and the rejections (missing fields, scope without openid). */

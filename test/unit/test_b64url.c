@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_b64url.c: base64url encoding vectors, round trips and strict decoding.
  * err.c and log.c (same owner, no suite of their own in tests.h) are tested
  * here too, in the "err" and "log" test cases. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_cache.c: the document cache and JWKS lookup against a live loopback
  * server (a thread in this process) that counts requests per path and can
  * hold requests to /slow*: per-URL locking (a hanging URL does not block

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_claims.c: check digits, age, canonical claim names from the three
  * routes (itsme V2 URIs, Signicat broker, legacy itsme.*), and the request
  * side (scopes + claims parameter per profile). Examples come from the seed

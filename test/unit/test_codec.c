@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_codec.c: AEAD cookie sealing: round trip, tampering, aad binding,
  * key rotation, junk input, size limits, passphrase policy, and a
  * known-answer vector made with an independent implementation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_counters.c: the counter block (core/counters.c): updates, the sum of
  * the login failures, the cause of a failure, the timing of a call to the
  * OP, and atomicity across processes sharing an anonymous segment (as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_i18n.c: Accept-Language negotiation and the per-language page
  * tables. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_id_token.c: ID Token validation with a fixed clock (TU_NOW). A table
  * of claim variations (iss, aud/azp, exp/iat/nbf with skew, nonce, sub, acr)
  * each against its exact error, then the shape and signature attacks: alg

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_interop.c: our JOSE against cjose, an independent implementation.
  * JWS both ways (RS256, PS256, ES256), JWE both ways (RSA-OAEP with A256GCM
  * and A128CBC-HS256), and the algorithm gate: an HS256 token keyed with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_jose.c: JWK/JWKS and JWS: RFC 7638 §3.1 thumbprint vector, round trips
  * with test-made keys, and every refusal. JWE lives in test_jwe.c. */
 #include <string.h>

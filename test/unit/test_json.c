@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_json.c: the jansson wrapper: strict parsing, getters, builders, dump,
  * iteration and pool-bound lifetimes. A few tests include jansson directly to
  * build values our API cannot (a string with a NUL) and to read refcounts. */

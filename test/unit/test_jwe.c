@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_jwe.c: JWE: RFC vectors (RFC 7518 B.1 content decryption, RFC 7516 A.1),
  * round trips with test-made keys, and every refusal. */
 #include <string.h>

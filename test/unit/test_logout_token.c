@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_logout_token.c: Back-Channel Logout 1.0 logout tokens with a fixed
  * clock: a table of claim variations each against its exact error, then
  * the signature attacks (alg none, HS256, a foreign key, tampering, a JWE),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_metadata.c: discovery, document cache, JWKS lookup, token client auth,
  * HTTP client refusals (UserInfo parsing is in test_id_token.c). No live OP:
  * a closed loopback port (127.0.0.1:9) shows whether a fetch was attempted. */

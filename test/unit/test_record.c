@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_record.c: server-side session records: id generation and shape,
  * sealing with the id as associated data (a record does not move to
  * another id or another relying party), key rotation, junk, deadlines. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_request_object.c: the itsme request object (signed, then encrypted
  * to the OP) taken apart again with the keys' other halves, every payload
  * and header member checked; refusals; and the choice of the OP's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_session.c: session JSON (round trip, strict parsing) and the time
  * rules of itsme_session_check / itsme_session_touch_due. */
 #include <string.h>

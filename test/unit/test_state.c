@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_state.c: flow state (random values, PKCE S256 against RFC 7636
  * Appendix B, serialization round trip, shape and age checks). */
 #include <string.h>

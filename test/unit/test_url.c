@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* test_url.c: percent-encoding, form bodies, query parsing and the origin
  * checks that guard redirects and OP endpoints. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* tests.h: one Check suite per core unit; check_main.c runs them all. */
 #ifndef ITSME_TESTS_H
 #define ITSME_TESTS_H

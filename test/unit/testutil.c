@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* testutil.c: key generation, pools and shared JOSE helpers for the unit tests. */
 #include <string.h>
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* testutil.h: shared helpers for the unit tests. */
 #ifndef ITSME_TESTUTIL_H
 #define ITSME_TESTUTIL_H

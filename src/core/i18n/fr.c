@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* fr.c: the module's pages in French ("vous"). */
 #include "core/i18n/msg.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * lang.c: Accept-Language negotiation over the supported languages. The
  * header is scanned once, in place, with at most ITSME_LANG_MAX_RANGES

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * lang.h: the languages the module's pages come in (nl, fr, de, en, the
  * languages of itsme's own screens) and the choice of one of them from an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * msg.h: what the module's pages say, as data: one table per language
  * (en.c, nl.c, fr.c, de.c), indexed by page. The glue (src/mod/page.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * authorize.c: builds the authorization request URL (authorization code flow
  * with PKCE S256). Every value is percent-encoded by itsme_url_add_query; an

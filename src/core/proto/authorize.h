@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* authorize.h: the authorization request URL. */
 #ifndef ITSME_AUTHORIZE_H
 #define ITSME_AUTHORIZE_H

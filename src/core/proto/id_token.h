@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* id_token.h: ID Token validation (OIDC Core §3.1.3.7), clock injected. */
 #ifndef ITSME_ID_TOKEN_H
 #define ITSME_ID_TOKEN_H

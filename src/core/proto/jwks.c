@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jwks.c: the OP's signing keys through the document cache. A kid that is
  * not in the cached set, or a known kid whose key failed to verify, causes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * jwks.h: the OP's signing keys, through the cache. Key rotation at the OP is
  * followed without a restart: a kid not in the cached set, or a known kid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * logout_token.c: Back-Channel Logout 1.0 logout tokens (see the header).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * logout_token.h: OpenID Connect Back-Channel Logout 1.0 logout tokens
  * (§2.4 contents, §2.6 validation), clock injected; and the keys under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * metadata.c: OpenID Provider discovery (OIDC Discovery 1.0). Parses the
  * document strictly, checks the issuer and that every endpoint is https (http

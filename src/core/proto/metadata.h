@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * metadata.h: OpenID Provider discovery (OIDC Discovery 1.0), validated.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * request_object.c: the itsme request object (OIDC Core §6.1,
  * itsme-profile.md §3): the authorization parameters as a JWT signed by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * state.c: the per-flow state (state, nonce, PKCE verifier, return URL)
  * that rides in a short-lived sealed cookie, and PKCE S256.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * state.h: what one authorization round trip must remember (state, nonce,
  * PKCE verifier, where to return), carried in a short-lived sealed cookie.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * token.c: the authorization code exchange at the token endpoint
  * (RFC 6749 §4.1.3, OIDC Core §3.1.3) and client authentication:

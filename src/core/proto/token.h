@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* token.h: the authorization code exchange and client authentication. */
 #ifndef ITSME_TOKEN_H
 #define ITSME_TOKEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * userinfo.c: the UserInfo call (OIDC Core §5.3). The answer is parsed by
  * its shape, not its Content-Type: a JSON object, a signed JWT (3 parts) or

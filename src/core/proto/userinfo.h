@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /* userinfo.h: the UserInfo call, parsed by shape (JSON, JWS or JWE). */
 #ifndef ITSME_USERINFO_H
 #define ITSME_USERINFO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * codec.c: AEAD sealing of cookie values (AES-256-GCM, HKDF-SHA256 keys).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * record.c: ids and sealed records of sessions kept in a server-side store
  * (see record.h).

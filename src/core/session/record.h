@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * record.h: a session kept in a server-side store. The browser's cookie
  * holds only an opaque id (sealed again, so a forged id never reaches the

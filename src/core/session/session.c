@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * session.c: the logged-in session as compact JSON with short keys, and its
  * time rules (absolute expiry, inactivity, clock sanity).

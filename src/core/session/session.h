@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE. */
 /*
  * session.h: the logged-in session, as it is kept inside the sealed cookie
  * (or a server-side store). Times are inside the seal, so they cannot be

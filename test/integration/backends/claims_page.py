@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """CGI page for the demo: shows what mod_auth_itsme passed to the application,
 the X-Itsme-* request headers and the ITSME_* environment, as HTML tables."""
 import html

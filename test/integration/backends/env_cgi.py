@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """CGI backend for the integration tests: answers with a JSON object of what
 the module handed to the application (ITSME_* variables, X-Itsme-* request
 headers as HTTP_X_ITSME_*, REMOTE_USER) and every other HTTP_* variable, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 // drive.mjs: what test_browser.py does in a real browser. Debian's Chromium
 // (headless, no sandbox) driven by playwright-core; no browser download.
 //

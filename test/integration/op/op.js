@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 // Local OpenID Provider for the mod_auth_itsme integration tests and the demo.
 //
 // node-oidc-provider 8 with a login that needs no screen: every authorization
