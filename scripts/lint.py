@@ -185,7 +185,8 @@ def check_file_length(files):
 def check_licence_lines(_files):
     """Every tracked source file names its licence in its first two lines."""
     out = subprocess.run(["git", "-C", REPO, "ls-files", "*.c", "*.h", "*.py", "*.sh", "*.js",
-                          "*.mjs", ".ci/run"], capture_output=True, text=True)
+                          "*.mjs", ".ci/run", "configure.ac", "Makefile.am",
+                          "debian/rules"], capture_output=True, text=True)
     if out.returncode != 0:
         return []  # not a git checkout (a release tarball): nothing to compare with
     problems = []
