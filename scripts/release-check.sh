@@ -179,11 +179,15 @@ package_check() {
     local f missing=()
     for f in ./usr/lib/apache2/modules/mod_auth_itsme.so ./etc/apache2/mods-available/auth_itsme.load \
         ./etc/apache2/mods-available/auth_itsme.conf "./usr/share/doc/$PKG/copyright" \
-        "./usr/share/doc/$PKG/NEWS.gz" "./usr/share/doc/$PKG/directives.md.gz" \
-        "./usr/share/doc/$PKG/itsme-e2e.md.gz" "./usr/share/doc/$PKG/examples/example-itsme-e2e.conf" \
+        "./usr/share/doc/$PKG/NEWS.gz" "./usr/share/doc/$PKG/README.md" \
+        "./usr/share/doc/$PKG/docs/directives.md" "./usr/share/doc/$PKG/docs/itsme-e2e.md" \
+        "./usr/share/doc/$PKG/examples/example-itsme-e2e.conf" \
         "./usr/share/doc/$PKG/examples/example-broker.conf"; do
         grep -qxF "$f" <<<"$listing" || missing+=("$f")
     done
+    # the README's conf/... links, answered by the examples
+    dpkg-deb -c "$deb" | grep -qE "\./usr/share/doc/$PKG/conf -> (/usr/share/doc/$PKG/)?examples\$" \
+        || missing+=("./usr/share/doc/$PKG/conf -> examples")
     if [ "${#missing[@]}" -eq 0 ]; then ok "the package holds the module, its .load/.conf, docs and examples"
     else fail "the package lacks: ${missing[*]}"; fi
 
