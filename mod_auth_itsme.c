@@ -69,6 +69,7 @@ static int itsme_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 static void itsme_child_init(apr_pool_t *pchild, server_rec *s)
 {
     itsme_store_child_init(pchild, s);
+    itsme_lifecycle_child_init(); /* from here on, a stop is an ordinary exit */
 }
 
 /* Every request: claim headers a client sent are dropped, and our cookies
@@ -154,6 +155,7 @@ static void itsme_register_hooks(apr_pool_t *p)
     itsme_authz_register_hooks(p); /* Require itsme-claim, denial answers */
     itsme_page_register_hooks(p);  /* our error pages' charset */
     itsme_status_register_hooks(p); /* counters on mod_status' page */
+    itsme_lifecycle_register_hooks(p); /* a child stopped before child_init */
 }
 
 AP_DECLARE_MODULE(auth_itsme) = {

@@ -117,6 +117,7 @@ const char *itsme_page_error_document(request_rec *r, int status);
 void itsme_page_error_body(request_rec *r, int status, itsme_page_e page);
 /* The charset filter and its insert_error_filter hook. */
 void itsme_page_register_hooks(apr_pool_t *p);
+
 /* Headers of our own page: nosniff, its CSP, Content-Language, Vary. */
 void itsme_page_headers(request_rec *r);
 /* ITSME_ERROR and ITSME_LANG in r->subprocess_env. */
@@ -323,5 +324,10 @@ void itsme_oplogout_note_metadata(request_rec *r, const itsme_srv_cfg_t *sc,
 const char *itsme_page_html(request_rec *r, itsme_page_e page, const char *back,
                             const char *detail);
 /* ---- end authorization, proxies, logout ---- */
+
+/* A child stopped by a signal before its child_init ran ends at once,
+ * without the library destructors exit() would run (lifecycle.c). */
+void itsme_lifecycle_register_hooks(apr_pool_t *p);
+void itsme_lifecycle_child_init(void);
 
 #endif
