@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0. Copyright 2026 the mod_auth_itsme authors; see LICENSE.
 """Server lifecycle with the module loaded: children stopped young.
 
 A restart (SIGHUP) stops every child with SIGTERM, also one forked a few
