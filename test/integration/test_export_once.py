@@ -11,13 +11,7 @@ from conftest import BASIC_CLIENT, itsme_server_conf, start_httpd, stop_httpd
 
 SUB = "tXOq9614vLHkXBkEu3Jm0Qa7ZGQO02Fc98IPaHq6iRwK-ytA="
 
-LOCATIONS = """
-<Location /app>
-    AuthType itsme
-    ItsmeClaims sub given_name family_name birthdate nin
-    ItsmePassClaimsAs both
-    Require valid-user
-</Location>
+LOCATIONS = harness.default_locations("""
 <Location /app/proxied/set>
     RequestHeader set X-Itsme-Sub attacker
 </Location>
@@ -30,8 +24,7 @@ LOCATIONS = """
 <Location /app/proxied/extra>
     RequestHeader set X-Itsme-Extra injected
 </Location>
-"""
-
+""")
 
 @pytest.fixture(scope="module")
 def httpd(workdir, test_op, echo_backend):
