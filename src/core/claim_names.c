@@ -78,3 +78,32 @@ const char *itsme_claim_env_suffix(int index)
 {
     return index >= 0 && index < ITSME_CANONICAL_COUNT ? env_suffix[index] : NULL;
 }
+
+itsme_claim_set_t itsme_claim_bit(const char *name)
+{
+    int i = itsme_claim_canonical_index(name);
+
+    return i >= 0 ? ITSME_CLAIM_BIT(i) : 0;
+}
+
+/* every canonical claim has its bit in an itsme_claim_set_t */
+typedef char claim_set_fits[ITSME_CANONICAL_COUNT <= 64 ? 1 : -1];
+
+/* indexes in itsme_canonical_claims */
+#define IDX_SUB 0
+#define IDX_BIRTHDATE 4
+#define IDX_NIN 14
+#define IDX_NIN_TYPE 15
+#define IDX_NIN_ISSUING_COUNTRY 16
+#define IDX_AGE 26
+
+itsme_claim_set_t itsme_claims_exported(itsme_claim_set_t asked)
+{
+    itsme_claim_set_t out = asked | ITSME_CLAIM_BIT(IDX_SUB);
+
+    if (asked & ITSME_CLAIM_BIT(IDX_NIN))
+        out |= ITSME_CLAIM_BIT(IDX_NIN_TYPE) | ITSME_CLAIM_BIT(IDX_NIN_ISSUING_COUNTRY);
+    if (asked & ITSME_CLAIM_BIT(IDX_BIRTHDATE))
+        out |= ITSME_CLAIM_BIT(IDX_AGE);
+    return out;
+}

@@ -36,6 +36,17 @@ unsigned itsme_claim_slot(const char *name, apr_size_t len);
 const char *itsme_claim_header_suffix(int index);
 const char *itsme_claim_env_suffix(int index);
 
+/* A set of canonical claims: bit i is itsme_canonical_claims[i]. */
+typedef apr_uint64_t itsme_claim_set_t;
+#define ITSME_CLAIM_BIT(index) ((itsme_claim_set_t)1 << (index))
+/* The bit of a canonical name, 0 for any other name. */
+itsme_claim_set_t itsme_claim_bit(const char *name);
+/* What a location that asks `asked` passes to its backend: those claims,
+ * sub always, nin_type and nin_issuing_country with nin (they qualify it,
+ * as a session keeps them), age with birthdate or age (derived). Age
+ * never brings birthdate: a location that asks only age gets only age. */
+itsme_claim_set_t itsme_claims_exported(itsme_claim_set_t asked);
+
 /*
  * Merges the ID-token claims and the userinfo claims (userinfo wins for the
  * same canonical name; either may be NULL) into `out` as canonical name ->

@@ -124,6 +124,7 @@ void *itsme_create_dir_cfg(apr_pool_t *p, char *dir)
     (void)dir;
     d->pass_as = ITSME_UNSET;
     d->unauth_action = ITSME_UNSET;
+    d->export_bits = itsme_claims_exported(0); /* sub: what a login asking nothing gets */
     return d;
 }
 
@@ -138,6 +139,10 @@ void *itsme_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     d->claims_set = PICK(claims_set);
     d->rule_claims = union_of(p, base->rule_claims, add->rule_claims);
     d->claims = union_of(p, d->claims_set, d->rule_claims);
+    d->claims_set_bits = add->claims_set ? add->claims_set_bits : base->claims_set_bits;
+    d->rule_bits = base->rule_bits | add->rule_bits;
+    d->claims_bits = d->claims_set_bits | d->rule_bits;
+    d->export_bits = itsme_claims_exported(d->claims_bits);
     d->scope = PICK(scope);
     d->acr_values = PICK(acr_values);
     d->service_code = PICK(service_code);
@@ -274,6 +279,9 @@ void itsme_cfg_want_claim(cmd_parms *cmd, itsme_dir_cfg_t *d, const char *claim,
 
     add_name(p, list, claim);
     add_name(p, &d->claims, claim);
+    *(from_rule ? &d->rule_bits : &d->claims_set_bits) |= itsme_claim_bit(claim);
+    d->claims_bits |= itsme_claim_bit(claim);
+    d->export_bits = itsme_claims_exported(d->claims_bits);
 }
 
 /* 1 when the space-separated list has name (or age, for birthdate). */

@@ -134,6 +134,10 @@ typedef struct {
     apr_array_header_t *claims_set;  /* ItsmeClaims as written; NULL unset */
     apr_array_header_t *rule_claims; /* claims of the Require itsme-claim rules here and
                                         around (birthdate for age); NULL none */
+    /* the same three as sets of canonical claims (kept in step with them by
+     * itsme_cfg_want_claim and the merge), and what the backend here gets:
+     * itsme_claims_exported(claims_bits), made once per configuration */
+    itsme_claim_set_t claims_bits, claims_set_bits, rule_bits, export_bits;
     const char *scope;               /* ItsmeScope (extra raw scopes, space separated) */
     const char *acr_values;          /* ItsmeACRValues (as written, space separated) */
     const char *service_code;        /* ItsmeServiceCode of a section (overrides the

@@ -3,6 +3,15 @@
  * export.c: claims to the backend (request headers and/or environment), and
  * the scrubbing of claim headers a client may have sent to spoof them.
  *
+ * A location's backend gets only the claims that location asks for (data
+ * minimisation): a session may hold another location's claims after a
+ * step-up (the national number of /onboarding), and /app's backend must not
+ * see them. What passes is the configuration's export_bits, made with the
+ * configuration from the same claims a login there asks for (config.c,
+ * itsme_claims_exported): ItsmeClaims and the Require itsme-claim rules,
+ * plus sub, nin's qualifiers, and age with birthdate. The scrub still
+ * removes every claim header a client sent, passed here or not.
+ *
  * The header prefix is per directory, and the configuration of a request
  * can change after check_authn exported the claims: mod_dir (DirectoryIndex)
  * and MultiViews continue with a subrequest's configuration. So the
@@ -39,6 +48,7 @@ struct itsme_export_rec {
     const itsme_session_t *session;
     const char *hprefix, *eprefix;
     itsme_pass_e how;
+    itsme_claim_set_t bits;      /* the claims this configuration passes */
     const char *block;           /* the header names, [block, block + len) */
     apr_size_t len;
     const char **keys, **vals;   /* what was added, keys ascending in block */
@@ -212,8 +222,10 @@ static void pick(picks_t *k, int idx, const char *val)
 #define IDX_BIRTHDATE 4
 #define IDX_AGE 26
 
-/* The canonical claims of s in table order, then sub, then age. */
-static void pick_claims(request_rec *r, const itsme_session_t *s, picks_t *k)
+/* The canonical claims of s that this location passes (bits: its
+ * export_bits, config.c), in table order, then sub, then age. */
+static void pick_claims(request_rec *r, const itsme_session_t *s, itsme_claim_set_t bits,
+                        picks_t *k)
 {
     const apr_array_header_t *a = s->claims ? apr_table_elts(s->claims) : NULL;
     const apr_table_entry_t *e = a ? (const apr_table_entry_t *)a->elts : NULL;
@@ -224,16 +236,18 @@ static void pick_claims(request_rec *r, const itsme_session_t *s, picks_t *k)
     for (i = 0; a && i < a->nelts; i++) {
         if (!e[i].key || (idx = itsme_claim_canonical_index(e[i].key)) < 0)
             continue;
+        if (idx == IDX_BIRTHDATE && !birthdate)
+            birthdate = e[i].val; /* for age, passed or not */
+        if (!(bits & ITSME_CLAIM_BIT(idx)))
+            continue;
         if (idx == IDX_SUB)
             has_sub = 1;
-        if (idx == IDX_BIRTHDATE && !birthdate)
-            birthdate = e[i].val;
         if (e[i].val && idx != IDX_AGE)
             pick(k, idx, e[i].val);
     }
     if (s->sub && !has_sub)
         pick(k, IDX_SUB, s->sub);
-    if (birthdate) {
+    if (birthdate && (bits & ITSME_CLAIM_BIT(IDX_AGE))) {
         int age = itsme_export_age(r, birthdate);
 
         if (age >= 0)
@@ -276,9 +290,12 @@ static void add_env(request_rec *r, const picks_t *k, const char *eprefix)
 }
 
 static int rec_fits(const itsme_export_rec_t *rec, request_rec *r, const itsme_session_t *s,
-                    itsme_pass_e how, const char *hprefix, const char *eprefix)
+                    const itsme_dir_cfg_t *dc, const char *hprefix, const char *eprefix)
 {
+    itsme_pass_e how = itsme_cfg_pass_as(dc);
+
     return rec && rec->r == r && rec->session == s && rec->how == how
+           && rec->bits == dc->export_bits
            && rec->headers == ((how & ITSME_PASS_HEADERS) ? r->headers_in : NULL)
            && !strcmp(rec->hprefix, hprefix) && !strcmp(rec->eprefix, eprefix);
 }
@@ -298,17 +315,18 @@ void itsme_export_claims(request_rec *r, const itsme_session_t *s)
     eprefix = itsme_cfg_env_prefix(dc);
     /* only the main request and its internal redirects (one pool) keep a
      * record; a subrequest's pool goes before the main request's */
-    if (!r->main && rec_fits(q->exported, r, s, how, hprefix, eprefix))
+    if (!r->main && rec_fits(q->exported, r, s, dc, hprefix, eprefix))
         return; /* already there */
     /* a fresh main request was scrubbed by the header_parser; anything else
      * may carry an earlier export (a subrequest's copy, a shared table) */
     if ((how & ITSME_PASS_HEADERS) && (r->main || r->prev || q->exported))
         scrub_table(r, r->headers_in, NULL, 0);
-    pick_claims(r, s, &k);
+    pick_claims(r, s, dc->export_bits, &k);
     rec = apr_pcalloc(r->pool, sizeof(*rec));
     rec->r = r;
     rec->session = s;
     rec->how = how;
+    rec->bits = dc->export_bits;
     rec->hprefix = hprefix;
     rec->eprefix = eprefix;
     if (how & ITSME_PASS_HEADERS) {
@@ -330,7 +348,7 @@ static int export_stands(request_rec *r, const itsme_session_t *s)
     itsme_pass_e how = itsme_cfg_pass_as(dc);
 
     if (how == ITSME_PASS_NONE
-        || !rec_fits(rec, r, s, how, itsme_cfg_header_prefix(dc, itsme_srv_cfg(r->server)),
+        || !rec_fits(rec, r, s, dc, itsme_cfg_header_prefix(dc, itsme_srv_cfg(r->server)),
                      itsme_cfg_env_prefix(dc)))
         return 0;
     if (!(how & ITSME_PASS_HEADERS))

@@ -26,6 +26,7 @@ ScriptAlias /passclaim/ "{cgi_dir}/"
 <Location /pass>
     AuthType itsme
     ItsmeUnauthAction pass
+    ItsmeClaims birthdate
     ItsmePassClaimsAs both
     Require valid-user
 </Location>

@@ -34,7 +34,11 @@ def httpd(workdir, hostile_op):
     extra = f"ItsmeDecryptionKey {keys.enc_old} e0 retired\n"
     conf = server_conf(hostile_op.discovery, "itsme-hostile", keys, extra)
     # claims the hostile OP puts in its ID token: no userinfo call
-    h = start_httpd(workdir, "itsme-hostile", conf, locations=locations(claims="sub given_name birthdate nin"))
+    # /basic asks the national number too: a location's backend gets only
+    # the claims it asks for, and test_accepted reads it there
+    basic_nin = "<Location /app/cgi/env.py/basic>\n    ItsmeClaims sub birthdate nin\n</Location>\n"
+    h = start_httpd(workdir, "itsme-hostile", conf,
+                    locations=locations(basic_nin, claims="sub given_name birthdate nin"))
     published = harness.curl(h.base + "/itsme/jwks.json").json()
     retired = public_jwk(keys.enc_old, "e0", "enc", "RSA-OAEP-256")
     assert harness.http_json("POST", hostile_op.base + "/rp", {"jwks": {"keys": published["keys"] + [retired]}})

@@ -217,7 +217,9 @@ def test_light_login_then_identification_by_step_up(rp, op, jar, expect_log):
     env = hops[-1].json()["env"]
     assert env["REQUEST_URI"] == "/onboarding/env.py?step=1", env       # back where it asked
     assert env["REMOTE_USER"] == SUB and env.get("ITSME_NIN") == NIN, env
-    assert env.get("ITSME_GIVEN_NAME") == "Maxence", env
+    # the session holds /app's names too, but /onboarding does not ask for
+    # them: its backend gets only what it asks (data minimisation)
+    assert "ITSME_GIVEN_NAME" not in env and "HTTP_X_ITSME_GIVEN_NAME" not in env, env
     check_resolved(rp, op, IDENT_SVC)
 
     # the first location still works with the same session, no new login
@@ -227,6 +229,42 @@ def test_light_login_then_identification_by_step_up(rp, op, jar, expect_log):
     env = env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar))
     assert env.get("ITSME_NIN") == NIN, env
     assert len(auth_entries(op)) == n
+
+
+def claim_vars(env):
+    return {k: v for k, v in env.items() if k.startswith(("ITSME_", "HTTP_X_ITSME_"))}
+
+
+def test_each_backend_gets_only_the_claims_its_location_asks(rp, op, jar):
+    """Data minimisation: after the step-up the session holds the names
+    (/app's) and the national number (/onboarding's). /app's backend gets
+    its names and sub, never the national number (nor a copy the client
+    sends); /onboarding's gets the number with its qualifiers, not the
+    names; /app-nin, which asks both, gets both."""
+    light_login(rp, op, jar)
+    hops = harness.walk(rp.base + "/onboarding/env.py", jar)
+    assert hops[-1].status == 200, hops[-1]
+    n = len(auth_entries(op))
+    spoof = ("X-Itsme-Nin: 00000000000", "X-Itsme-Birthdate: 1900-01-01")
+
+    app = claim_vars(env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=jar, headers=spoof)))
+    assert app.get("ITSME_GIVEN_NAME") == "Maxence" and app.get("ITSME_SUB") == SUB, app
+    assert app.get("HTTP_X_ITSME_GIVEN_NAME") == "Maxence", app
+    for leak in ("NIN", "NIN_TYPE", "NIN_ISSUING_COUNTRY", "BIRTHDATE", "AGE"):
+        assert f"ITSME_{leak}" not in app and f"HTTP_X_ITSME_{leak}" not in app, app
+    assert set(app) <= {f"{p}{c}" for p in ("ITSME_", "HTTP_X_ITSME_")
+                        for c in ("SUB", "GIVEN_NAME", "FAMILY_NAME")}, app
+
+    onb = claim_vars(env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar, headers=spoof)))
+    assert onb.get("ITSME_NIN") == NIN and onb.get("HTTP_X_ITSME_NIN") == NIN, onb
+    assert onb.get("ITSME_SUB") == SUB, onb
+    assert "ITSME_GIVEN_NAME" not in onb and "HTTP_X_ITSME_BIRTHDATE" not in onb, onb
+    assert set(onb) <= {f"{p}{c}" for p in ("ITSME_", "HTTP_X_ITSME_")
+                        for c in ("SUB", "NIN", "NIN_TYPE", "NIN_ISSUING_COUNTRY")}, onb
+
+    both = claim_vars(env_of(harness.curl(rp.base + "/app-nin/env.py", jar=jar)))
+    assert both.get("ITSME_NIN") == NIN and both.get("ITSME_GIVEN_NAME") == "Maxence", both
+    assert len(auth_entries(op)) == n                   # one session, no new login
 
 
 def test_identification_first_then_the_light_page_asks_only_its_names(rp, op, jar):
@@ -312,7 +350,10 @@ def test_another_person_at_step_up_replaces_the_session(rp, op, jar, expect_log)
     assert "ITSME_GIVEN_NAME" not in env, env
     env = env_of(harness.curl(rp.base + "/app/cgi/env.py", jar=jar, follow=True))
     assert env["REMOTE_USER"] == OTHER["sub"] and env.get("ITSME_FAMILY_NAME") == "Peeters", env
-    assert env.get("ITSME_NIN") == OTHER_NIN, env
+    assert "ITSME_NIN" not in env, env             # /app does not ask for it
+    # the session holds the new person's names and number (/app-nin asks both)
+    env = env_of(harness.curl(rp.base + "/app-nin/env.py", jar=jar))
+    assert env.get("ITSME_FAMILY_NAME") == "Peeters" and env.get("ITSME_NIN") == OTHER_NIN, env
     logged = "\n".join(ln for ln in rp.log_since(start) if "ITSME" in ln)
     for personal in (SUB, OTHER["sub"], NIN, OTHER_NIN, "Maxence", "Peeters"):
         assert personal not in logged, personal

@@ -190,6 +190,29 @@ START_TEST(test_canonical_table)
 }
 END_TEST
 
+/* What a location passes to its backend: what it asks, sub always, nin's
+ * qualifiers with nin, age with birthdate; age alone never brings
+ * birthdate, and nothing asked is sub alone. */
+START_TEST(test_claims_exported)
+{
+    itsme_claim_set_t sub = itsme_claim_bit("sub"), out;
+
+    ck_assert(sub != 0);
+    ck_assert(itsme_claim_bit("address") == 0 && itsme_claim_bit(NULL) == 0);
+    ck_assert(itsme_claim_bit("itsme_sub") == ITSME_CLAIM_BIT(ITSME_CANONICAL_COUNT - 1));
+    ck_assert(itsme_claims_exported(0) == sub);
+    out = itsme_claims_exported(itsme_claim_bit("given_name") | itsme_claim_bit("family_name"));
+    ck_assert(out == (sub | itsme_claim_bit("given_name") | itsme_claim_bit("family_name")));
+    out = itsme_claims_exported(itsme_claim_bit("nin"));
+    ck_assert(out == (sub | itsme_claim_bit("nin") | itsme_claim_bit("nin_type")
+                      | itsme_claim_bit("nin_issuing_country")));
+    out = itsme_claims_exported(itsme_claim_bit("birthdate"));
+    ck_assert(out == (sub | itsme_claim_bit("birthdate") | itsme_claim_bit("age")));
+    out = itsme_claims_exported(itsme_claim_bit("age"));
+    ck_assert(out == (sub | itsme_claim_bit("age")));
+}
+END_TEST
+
 /* ---- canonicalize ---- */
 
 #define V2 "http://itsme.services/v2/claim/"
@@ -821,6 +844,7 @@ Suite *itsme_suite_claims(void)
     tcase_add_test(tc, test_age);
     tcase_add_test(tc, test_canonical_list);
     tcase_add_test(tc, test_canonical_table);
+    tcase_add_test(tc, test_claims_exported);
     tcase_add_test(tc, test_itsme_v2);
     tcase_add_test(tc, test_itsme_v2_fallbacks);
     tcase_add_test(tc, test_broker);
