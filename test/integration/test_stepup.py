@@ -267,6 +267,24 @@ def test_each_backend_gets_only_the_claims_its_location_asks(rp, op, jar):
     assert len(auth_entries(op)) == n                   # one session, no new login
 
 
+def light_step_up_without_nin(rp, op, jar, r):
+    """r: the redirect to the OP a light page answered a session holding
+    the national number with. It asks with the Authentication code and not
+    for the number (query and resolved request); the login that follows
+    gives the page its names. Returns what the OP resolved."""
+    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
+    scope, q = scopes(r.location)
+    assert service_scopes(scope) == [f"service:{AUTH_SVC}"], scope
+    assert "eid" not in scope, scope
+    if not rp.request_object:
+        assert "BENationalNumber" not in q.get("claims", [""])[0], q
+    env = env_of(harness.curl(r.location, jar=jar, follow=True))
+    assert env["REMOTE_USER"] == SUB and env.get("ITSME_GIVEN_NAME") == "Maxence", env
+    resolved = auth_entries(op)[-1]["resolved"]
+    assert "eid" not in resolved["scope"].split(), resolved
+    return resolved
+
+
 def test_identification_first_then_the_light_page_asks_only_its_names(rp, op, jar):
     """A person whose first page is /onboarding (an identification: nin)
     then opens /app, which lacks the names: the step-up at /app asks for
@@ -280,16 +298,7 @@ def test_identification_first_then_the_light_page_asks_only_its_names(rp, op, ja
     r = harness.curl(rp.base + "/app/cgi/env.py", jar=jar)
     if r.status == 200:
         pytest.skip("the identification gave the names too: no step-up at /app")
-    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
-    scope, q = scopes(r.location)
-    assert service_scopes(scope) == [f"service:{AUTH_SVC}"], scope
-    assert "eid" not in scope, scope
-    if not rp.request_object:
-        assert "BENationalNumber" not in q.get("claims", [""])[0], q
-    env = env_of(harness.curl(r.location, jar=jar, follow=True))
-    assert env["REMOTE_USER"] == SUB and env.get("ITSME_GIVEN_NAME") == "Maxence", env
-    resolved = auth_entries(op)[-1]["resolved"]
-    assert "eid" not in resolved["scope"].split(), resolved
+    light_step_up_without_nin(rp, op, jar, r)
     check_resolved(rp, op, AUTH_SVC)
     n = len(auth_entries(op))
     assert env_of(harness.curl(rp.base + "/onboarding/env.py", jar=jar)).get("ITSME_NIN") == NIN
@@ -461,16 +470,7 @@ def test_acr_step_up_asks_only_what_the_page_needs(rp, op, jar):
     clear_log(op)
     drop_op_cookies(jar)
     r = harness.curl(rp.base + "/app-strong/env.py", jar=jar)
-    assert r.status == 302 and r.location.startswith(op.base + "/auth?"), r
-    scope, q = scopes(r.location)
-    assert service_scopes(scope) == [f"service:{AUTH_SVC}"], scope
-    assert "eid" not in scope, scope
-    if not rp.request_object:
-        assert "BENationalNumber" not in q.get("claims", [""])[0], q
-    env = env_of(harness.curl(r.location, jar=jar, follow=True))
-    assert env["REMOTE_USER"] == SUB and env.get("ITSME_GIVEN_NAME") == "Maxence", env
-    resolved = auth_entries(op)[-1]["resolved"]
-    assert "eid" not in resolved["scope"].split(), resolved
+    resolved = light_step_up_without_nin(rp, op, jar, r)
     assert "acr_advanced" in (resolved.get("acr_values") or ""), resolved
     # the national number is still in the session: no new login for it
     n = len(auth_entries(op))
