@@ -309,14 +309,18 @@ start_op() {
 EOF
     (cd "$OP_DIR" && exec node op.js --port "$OP_PORT" --config "$RUN/op.json") >"$RUN/op.log" 2>&1 &
     OP_PID=$!
+    wait_op_ready "$OP_PID" "$RUN/op.log" "the test OP"
+}
+
+wait_op_ready() {   # pid log what: until op.js says OP READY, or die
     local i
     for ((i = 0; i < 300; i++)); do
-        grep -q '^OP READY ' "$RUN/op.log" 2>/dev/null && return 0
-        kill -0 "$OP_PID" 2>/dev/null || break
+        grep -q '^OP READY ' "$2" 2>/dev/null && return 0
+        kill -0 "$1" 2>/dev/null || break
         sleep 0.1
     done
-    tail -20 "$RUN/op.log" >&2
-    die "the test OP did not start"
+    tail -20 "$2" >&2
+    die "$3 did not start"
 }
 
 # ---------------------------------------------------------------------------
@@ -336,7 +340,7 @@ EOF
 }
 
 start_itsme_op() {   # a running itsme-direct* setup
-    local jwks i
+    local jwks
     jwks=$(curl -sS --max-time 10 "http://127.0.0.1:${PORT[$1]}/itsme/jwks.json") || die "$1: no JWKS at /itsme/jwks.json"
     cat >"$RUN/itsme-op.json" <<EOF
 {
@@ -352,13 +356,7 @@ $(itsme_client_json bench-itsme-direct-ui itsme-direct-ui "$jwks")
 EOF
     (cd "$OP_DIR" && exec node op.js --port "$ITSME_OP_PORT" --config "$RUN/itsme-op.json") >"$RUN/itsme-op.log" 2>&1 &
     ITSME_OP_PID=$!
-    for ((i = 0; i < 300; i++)); do
-        grep -q '^OP READY ' "$RUN/itsme-op.log" 2>/dev/null && return 0
-        kill -0 "$ITSME_OP_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    tail -20 "$RUN/itsme-op.log" >&2
-    die "the itsme test OP did not start"
+    wait_op_ready "$ITSME_OP_PID" "$RUN/itsme-op.log" "the itsme test OP"
 }
 
 make_rp_keys() {   # the RP's signing and decryption keys, RSA 2048
